@@ -1,0 +1,7 @@
+"""monitor: collects reader comments and scores them for toxicity, stance and coined slurs."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

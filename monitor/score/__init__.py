@@ -1,0 +1,1 @@
+"""Scoring: language, normalisation, toxicity, stance and coined slurs for each comment."""
