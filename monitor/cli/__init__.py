@@ -71,9 +71,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: expected errors become one line on stderr and an exit status."""
+    """Console entry point: expected errors become one line on stderr and an exit status.
+    Always ends with SystemExit."""
     try:
-        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="monitor", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -88,3 +89,5 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    # A command may return an int: its exit status (e.g. 1 when some input lines were skipped).
+    sys.exit(result if isinstance(result, int) else 0)

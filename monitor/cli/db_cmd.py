@@ -1,0 +1,63 @@
+"""`monitor db`: schema migrations and the retention purge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from monitor.cli import AppContext, pass_app
+
+__all__ = ["db"]
+
+
+class DurationType(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        from monitor.config import parse_duration
+
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = DurationType()
+
+
+@click.group()
+def db() -> None:
+    """Create or migrate the database, and purge old comment text."""
+
+
+@db.command("upgrade")
+@pass_app
+def upgrade_cmd(app: AppContext) -> None:
+    """Create the database or apply pending migrations (safe to repeat)."""
+    from monitor.store.db import engine_for_url, upgrade
+
+    cfg = app.config
+    engine = engine_for_url(cfg.database.url, busy_timeout_s=cfg.database.busy_timeout_s)
+    before, after = upgrade(engine)
+    if before == after:
+        click.echo(f"database is up to date (revision {after})")
+    else:
+        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+
+
+@db.command("purge")
+@click.option("--older-than", "older_than", type=DURATION, default=None,
+              help="Age past which comment text and pseudonyms are removed, e.g. 90d "
+                   "(default: retention.comments).")
+@pass_app
+def purge_cmd(app: AppContext, older_than: timedelta | None) -> None:
+    """Remove comment text, names and pseudonyms past retention; scores and aggregates stay."""
+    from monitor.store.db import open_engine
+    from monitor.store.repo import purge_older_than
+
+    cfg = app.config
+    age = cfg.retention.comments if older_than is None else older_than
+    with open_engine(cfg).begin() as conn:
+        n = purge_older_than(conn, age)
+    click.echo(f"purged {n} comment(s) older than {age}")

@@ -1,0 +1,49 @@
+"""`monitor export`: comments with their latest scores as CSV, Parquet or JSON Lines (polars)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from monitor.cli import AppContext, pass_app
+from monitor.cli.db_cmd import DURATION
+
+__all__ = ["export"]
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "jsonl"]), default="csv",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: stdout; required for parquet).")
+@click.option("--source", "source_name", default=None, help="Only this source.")
+@click.option("--since", type=DURATION, default=None, help="Only comments published within, e.g. 7d.")
+@pass_app
+def export(app: AppContext, fmt: str, output: Path | None, source_name: str | None, since) -> None:
+    """Export comments with their latest scores (pseudonymous authors)."""
+    from monitor.errors import InputError
+    from monitor.export import export_frame
+    from monitor.store.db import open_engine
+
+    if fmt == "parquet" and output is None:
+        raise InputError("parquet is binary: give --output FILE.parquet")
+    frame = export_frame(open_engine(app.config), source=source_name, since=since)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".part")
+        _write(frame, fmt, tmp)
+        tmp.replace(output)  # a failed export never leaves a half-written file behind
+        click.echo(f"exported {frame.height} comment(s) to {output}", err=True)
+    else:
+        _write(frame, fmt, sys.stdout)
+
+
+def _write(frame, fmt: str, target) -> None:
+    if fmt == "csv":
+        frame.write_csv(target)
+    elif fmt == "jsonl":
+        frame.write_ndjson(target)
+    else:
+        frame.write_parquet(target)

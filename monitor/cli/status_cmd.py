@@ -1,0 +1,72 @@
+"""`monitor status`: the database, comment counts and collection health per source."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli import AppContext, pass_app
+
+__all__ = ["status"]
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
+@pass_app
+def status(app: AppContext, as_json: bool) -> None:
+    """Show the database, comment counts per source, last collection and last error."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+    from sqlalchemy import func, select
+    from sqlalchemy.engine import make_url
+
+    from monitor.store.db import current_revision, open_engine
+    from monitor.store.repo import get_state, source_status
+    from monitor.store.schema import comments, scores
+    from monitor.text import one_line, truncate
+
+    cfg = app.config
+    engine = open_engine(cfg)
+    with engine.connect() as conn:
+        rows = source_status(conn)
+        total = conn.execute(select(func.count()).select_from(comments)).scalar_one()
+        scored = conn.execute(select(func.count(func.distinct(scores.c.comment_id)))).scalar_one()
+        pending = conn.execute(select(func.count()).select_from(comments)
+                               .where(comments.c.needs_scoring.is_(True),
+                                      comments.c.text.is_not(None))).scalar_one()
+        daemon = get_state(conn, "daemon", {})
+    url = make_url(cfg.database.url).render_as_string(hide_password=True)
+    if as_json:
+        click.echo(json.dumps({"database": url, "revision": current_revision(engine),
+                               "comments": total, "scored": scored, "pending": pending,
+                               "daemon": daemon, "sources": rows}, default=str, indent=2))
+        return
+
+    console = Console(highlight=False)
+    console.print(Text(f"database  {url} (revision {current_revision(engine)})"))
+    console.print(Text(f"comments  {total} stored, {scored} scored, {pending} waiting for scores"))
+    if daemon:
+        console.print(Text(f"daemon    {daemon.get('state', '?')} (pid {daemon.get('pid', '?')}, "
+                           f"heartbeat {daemon.get('heartbeat', '?')})"))
+    configured = {s.name for s in cfg.sources}
+    missing = sorted(configured - {r["name"] for r in rows})
+    if not rows and not missing:
+        console.print(Text(f"No sources configured yet: add [[source]] tables to "
+                           f"{cfg.paths.sources} (see README)."))
+        return
+    table = Table(title="sources", title_justify="left")
+    for col in ("source", "platform", "articles", "comments", "deleted", "pending", "last success",
+                "failures", "last error"):
+        table.add_column(col, overflow="fold", justify="right" if col in {
+            "articles", "comments", "deleted", "pending", "failures"} else "left")
+    for r in rows:
+        last_ok = r["last_success_at"].strftime("%Y-%m-%d %H:%M") if r["last_success_at"] else "never"
+        error = truncate(one_line(r["last_error"] or ""), 80)
+        table.add_row(Text(r["name"]), Text(r["platform"]), str(r["articles"]), str(r["comments"]),
+                      str(r["deleted"]), str(r["pending"]), last_ok, str(r["consecutive_failures"]),
+                      Text(error, style="red" if error else ""))
+    for name in missing:
+        table.add_row(Text(name), "", "0", "0", "0", "0", "never", "0", "not collected yet")
+    console.print(table)

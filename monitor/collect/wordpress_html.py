@@ -1,0 +1,257 @@
+"""WordPress comments read from the page itself: core comment markup in its theme variants and the
+wpDiscuz plugin's markup. Used when the REST API is closed."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Callable, Iterable
+from urllib.parse import urljoin
+
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.markup import Document, has_class, html_to_text, normalize_space, parse_date, \
+    parse_iso, xp_class
+
+__all__ = ["WordPressHtmlCollector", "extract", "extract_core", "extract_wpdiscuz", "is_wpdiscuz"]
+
+_CORE_ID = re.compile(r"^(?:li-|div-)?comment-?(\d+)$")
+_WPD_ID = re.compile(r"^(?:wpd|wc)-comm-(\d+)_(\d+)$")
+_SAYS = re.compile(r"\s*(says|sagt|meint|schreibt|said|wrote|dit|dice)\s*:?\s*$", re.I)
+_CONTAINER_TAGS = {"li", "div", "article", "section", "dl", "td", "tr", "aside"}
+# Parts of a comment that are not its text.
+_META_CLASSES = {"comment-author", "comment-meta", "comment-metadata", "commentmetadata", "reply",
+                 "says", "avatar", "comment-reply-link", "comment-edit-link", "vcard", "comment-footer",
+                 "comment-header", "comment-awaiting-moderation", "edit-link", "comment-actions",
+                 "children", "comment-respond", "screen-reader-text", "sharedaddy", "comment-like",
+                 "comment-likes", "comment-avatar", "comment-info", "comment-date", "comment-time"}
+_TEXT_CLASSES = ("comment-content", "comment-text", "comment_text", "comment-entry", "commenttext",
+                 "comment-body-text", "comment-message")
+_AUTHOR_CLASSES = ("fn", "comment-author-name", "comment-author", "commentauthor", "comment_author",
+                   "author-name", "author")
+_DATE_CLASSES = ("comment-metadata", "commentmetadata", "comment-meta", "comment-date", "comment-time",
+                 "comment_date", "date", "time")
+
+
+def _classes(el: Any) -> list[str]:
+    return (el.get("class") or "").split()
+
+
+class _Thread:
+    """Comment nodes of a page and which node owns each element (nested replies excluded)."""
+
+    def __init__(self, nodes: dict[Any, str]) -> None:
+        self.nodes = nodes  # element → comment id
+
+    def owner(self, el: Any) -> Any:
+        while el is not None:
+            if el in self.nodes:
+                return el
+            el = el.getparent()
+        return None
+
+    def parent_id(self, node: Any) -> str | None:
+        up = node.getparent()
+        owner = self.owner(up) if up is not None else None
+        return self.nodes.get(owner) if owner is not None else None
+
+    def own(self, node: Any, xpath: str) -> list[Any]:
+        """Matches of `xpath` inside `node` that do not belong to a nested reply."""
+        return [el for el in node.xpath(xpath) if self.owner(el) is node]
+
+    def skip_nested(self, node: Any, extra: Callable[[Any], bool] | None = None) -> Callable[[Any], bool]:
+        def skip(el: Any) -> bool:
+            if el is not node and el in self.nodes:
+                return True
+            return extra(el) if extra is not None else False
+        return skip
+
+
+def _first(thread: _Thread, node: Any, class_names: Iterable[str], tag: str = "*") -> Any:
+    for name in class_names:
+        found = thread.own(node, f".//{tag}[{xp_class(name)}]")
+        if found:
+            return found[0]
+    return None
+
+
+def _author(thread: _Thread, node: Any) -> str | None:
+    el = _first(thread, node, _AUTHOR_CLASSES)
+    if el is None:
+        cites = thread.own(node, ".//cite")
+        el = cites[0] if cites else None
+    if el is None:
+        # Custom themes: any element whose class mentions the author (w-comments-item-author …).
+        found = thread.own(node, ".//*[contains(@class, 'author') and not(contains(@class, 'avatar'))]")
+        el = found[0] if found else None
+    if el is None:
+        return None
+    name = _SAYS.sub("", html_to_text(el, lambda e: has_class(e, "says") or e.tag == "img"))
+    return name or None
+
+
+def _date(thread: _Thread, node: Any) -> datetime | None:
+    for el in thread.own(node, ".//time[@datetime]"):
+        if (value := parse_iso(el.get("datetime"))) is not None:
+            return value
+    for el in thread.own(node, ".//*[@itemprop='datePublished' or @itemprop='dateCreated']"):
+        if (value := parse_iso(el.get("content") or el.get("datetime"))) is not None:
+            return value
+    for el in thread.own(node, ".//abbr[@title]"):
+        if (value := parse_iso(el.get("title"))) is not None:
+            return value
+    for name in _DATE_CLASSES:
+        for el in thread.own(node, f".//*[{xp_class(name)}]"):
+            value = parse_date(el.get("title")) or parse_date(html_to_text(el))
+            if value is not None:
+                return value
+    for el in thread.own(node, ".//*[contains(@class, 'date') or contains(@class, 'time')]"):
+        value = parse_date(el.get("title")) or parse_date(html_to_text(el))
+        if value is not None:
+            return value
+    return None
+
+
+def _text(thread: _Thread, node: Any) -> str:
+    el = _first(thread, node, _TEXT_CLASSES)
+    if el is None:
+        found = thread.own(node, ".//*[@itemprop='text' or @itemprop='commentText']")
+        el = found[0] if found else None
+    if el is None:
+        found = thread.own(node, ".//*[(contains(@class, '-text') or contains(@class, 'content'))"
+                                 " and not(contains(@class, 'author') or contains(@class, 'screen-reader'))]")
+        el = found[0] if found else None
+    if el is not None:
+        return html_to_text(el, thread.skip_nested(node, lambda e: bool(set(_classes(e)) & {"reply", "says"})))
+    # Old markup: the paragraphs sit in the comment body next to the author and date blocks.
+    return html_to_text(node, thread.skip_nested(
+        node, lambda e: bool(set(_classes(e)) & _META_CLASSES) or e.tag in ("cite", "footer", "header")))
+
+
+def _permalink(thread: _Thread, node: Any, comment_id: str, base_url: str | None) -> str | None:
+    for a in thread.own(node, f".//a[contains(@href, '#comment-{comment_id}')]"):
+        href = a.get("href")
+        return urljoin(base_url, href) if base_url else href
+    if base_url:
+        return f"{base_url.split('#')[0]}#comment-{comment_id}"
+    return None
+
+
+def extract_core(doc: Document) -> list[ExtractedComment]:
+    """Comments in WordPress core markup: li/div/article with id="comment-N" (and li-comment-N,
+    div-comment-N), threaded through nested lists."""
+    root = doc.html
+    by_number: dict[str, Any] = {}
+    for el in root.xpath("//*[@id]"):
+        match = _CORE_ID.match(el.get("id", ""))
+        if not match:
+            continue
+        if el.tag not in _CONTAINER_TAGS:
+            # An anchor like <a id="comment-5"></a>: the comment is the enclosing container.
+            el = next((a for a in el.iterancestors() if a.tag in ("li", "div", "article")), None)
+            if el is None:
+                continue
+        if has_class(el, "wpd-comment-right"):
+            continue  # wpDiscuz's inner block; read by extract_wpdiscuz
+        number = match.group(1)
+        known = by_number.get(number)
+        # The outermost element wins: li#comment-N around article#div-comment-N.
+        if known is None or el in known.iterancestors():
+            by_number[number] = el
+        # Elements of another comment inside would make it the container of two; keep the inner.
+    nodes = {el: number for number, el in by_number.items()}
+    thread = _Thread(nodes)
+    comments = []
+    for el in root.iter():  # document order
+        number = nodes.get(el)
+        if number is None:
+            continue
+        text = _text(thread, el)
+        comments.append(ExtractedComment(
+            external_id=number, parent_id=thread.parent_id(el), author=_author(thread, el), text=text,
+            published_at=_date(thread, el), url=_permalink(thread, el, number, doc.url)))
+    return comments
+
+
+def is_wpdiscuz(doc: Document) -> bool:
+    return doc.kind == "html" and ("wpd-comment" in doc.text or "wc-comment" in doc.text) and bool(
+        doc.html.xpath(f"//*[{xp_class('wpd-comment')} or {xp_class('wc-comment')}]"))
+
+
+def extract_wpdiscuz(doc: Document) -> list[ExtractedComment]:
+    """Comments in wpDiscuz markup: div.wpd-comment id="wpd-comm-ID_PARENT", replies nested inside
+    their parent; also the older wc-comment markup of wpDiscuz 5."""
+    root = doc.html
+    nodes: dict[Any, str] = {}
+    parents: dict[str, str | None] = {}
+    for el in root.xpath(f"//*[{xp_class('wpd-comment')} or {xp_class('wc-comment')}]"):
+        match = _WPD_ID.match(el.get("id", ""))
+        if not match:
+            continue
+        nodes[el] = match.group(1)
+        parents[match.group(1)] = None if match.group(2) in ("0", "") else match.group(2)
+    thread = _Thread(nodes)
+    comments = []
+    for el, number in nodes.items():
+        author_el = _first(thread, el, ("wpd-comment-author", "wc-comment-author"))
+        text_el = _first(thread, el, ("wpd-comment-text", "wc-comment-text"))
+        date_el = _first(thread, el, ("wpd-comment-date", "wc-comment-date"))
+        published = None
+        if date_el is not None:
+            # The visible text is relative ("2 Jahre zuvor"); the absolute time is in attributes.
+            times = date_el.xpath(".//time[@datetime]")
+            published = (parse_iso(times[0].get("datetime")) if times else None) \
+                or parse_date(date_el.get("title")) or parse_date(html_to_text(date_el))
+        author = normalize_space(html_to_text(author_el)) if author_el is not None else None
+        text = html_to_text(text_el, thread.skip_nested(el)) if text_el is not None else ""
+        comments.append(ExtractedComment(
+            external_id=number, parent_id=parents[number] or thread.parent_id(el), author=author or None,
+            text=text, published_at=published,
+            url=f"{doc.url.split('#')[0]}#comment-{number}" if doc.url else None))
+    return comments
+
+
+def extract(doc: Document) -> list[ExtractedComment]:
+    """wpDiscuz markup when present, else WordPress core comment markup."""
+    if is_wpdiscuz(doc):
+        return extract_wpdiscuz(doc)
+    return extract_core(doc)
+
+
+class WordPressHtmlCollector:
+    """Reads each article page and extracts its comments (core markup or wpDiscuz). Articles are
+    found through the site feed or sitemap."""
+
+    platform = "wpdiscuz"
+
+    def __init__(self, source: Any, client: Any, **_: Any) -> None:
+        self.source = source
+        self.client = client
+
+    def discover(self, since: datetime) -> list[ExtractedArticle]:
+        from monitor.collect.discovery import discover_articles
+
+        return discover_articles(self.client, self.source, since)
+
+    def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
+        result = self.client.get(article.comments_url or article.url, etag=state.etag,
+                                 last_modified=state.last_modified)
+        new_state = ArticleState(result.etag or state.etag, result.last_modified or state.last_modified,
+                                 dict(state.extra))
+        if result.not_modified:
+            return CommentFetch([], complete=False, not_modified=True, state=new_state)
+        doc = result.document()
+        comments = extract(doc)
+        # A page that lost its comment markup (a theme change, an error page) is not a complete
+        # listing: nothing is marked deleted on its evidence.
+        complete = (bool(comments) or _has_comment_area(doc)) and not _paged(doc)
+        return CommentFetch(comments, complete=complete, state=new_state)
+
+
+def _has_comment_area(doc: Document) -> bool:
+    return bool(doc.html.xpath("//*[@id='comments' or @id='wpdcom' or @id='respond']"))
+
+
+def _paged(doc: Document) -> bool:
+    """Comments split over several pages (comment-page-2 …): one page is not the whole listing."""
+    return bool(doc.html.xpath("//*[contains(@class, 'comment-navigation') or contains(@class, "
+                               "'comments-pagination') or contains(@class, 'wpd-load-more-submit')]"))

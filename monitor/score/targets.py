@@ -1,0 +1,164 @@
+"""Finding mentions of stance targets (NATO, Russia …) in a comment, with character spans."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from monitor.score.normalize import Normalized, normalize
+
+__all__ = ["Mention", "TargetMatcher", "alias_pattern"]
+
+_CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
+# Russian noun/adjective endings stripped from an alias to get the stem that all cases share
+# ("Россия" → "Росси" matches России, Россию, Россией; "Кремль" → "Кремл" matches Кремля).
+_RU_ENDING = re.compile(r"(?:ий|ый|ой|ая|яя|ое|ее|ие|ые|а|я|о|е|ы|и|ь|й|ія)$", re.IGNORECASE)
+_ARTICLES = {
+    "der": "der|die|das|des|dem|den|dieses|dieser|diesem|diesen|unser|unserem|unseres|euer|eurem",
+    "die": "der|die|das|des|dem|den|dieses|dieser|diesem|diesen|unser|unserer|unsere",
+    "das": "der|die|das|des|dem|den|dieses|dieser|diesem|diesen|unser|unserem|unseres|euer|eurem"
+           "|im|ins|vom|zum|beim",
+    "the": "the|this|that|our|your|their",
+}
+# Prefixes glued to a name that keep it a mention of the target ("antirussisch", "pro-NATO",
+# "пророссийский", "Ex-Kremlchef").
+_PREFIX = r"(?:(?:anti|pro|ex|anti-|pro-|ex-|анти|про|анти-|про-))?"
+# Latin tail: inflections and compounds ("Russlands", "Nato-Staaten", "Kremlchef", "NATO's").
+_LATIN_TAIL = r"(?:[\w]*(?:-\w+)*(?:'s)?)"
+# Cyrillic tail: case endings, suffixes and compounds ("НАТОвский", "натовцы", "путинский").
+_CYRILLIC_TAIL = r"(?:[а-яёіїєґ]{0,6}(?:-[а-яёіїєґ]+)?)"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One reference to a target; start/end are character offsets into the original text."""
+
+    target: str
+    start: int
+    end: int
+    text: str
+
+
+def _letters(word: str) -> str:
+    """Escape a word, letting German ß/ss and umlauts match their common spellings."""
+    out = []
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        low = ch.lower()
+        if low == "ß" or word[i:i + 2].lower() == "ss":
+            out.append("(?:ss|ß)")
+            i += 2 if low == "s" else 1
+            continue
+        if low in "äöü":
+            base = {"ä": "a", "ö": "o", "ü": "u"}[low]
+            out.append(f"(?:{ch}|{base}e|{base})")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
+
+
+def alias_pattern(alias: str) -> str:
+    """The regular expression (without boundaries) for one alias from targets.toml."""
+    words = alias.split()
+    if len(words) == 1 and len(alias) <= 3 and alias.isupper():
+        # Short abbreviations (РФ, EU, USA, US) only in capitals: "us" is a pronoun.
+        return f"(?-i:{re.escape(alias)})"
+    parts: list[str] = []
+    for i, word in enumerate(words):
+        last = i == len(words) - 1
+        lowered = word.lower()
+        if i == 0 and len(words) > 1 and lowered in _ARTICLES:
+            parts.append(f"(?:{_ARTICLES[lowered]})")
+            continue
+        if _CYRILLIC.search(word):
+            stem = _RU_ENDING.sub("", word) if len(word) > 4 else word
+            parts.append(_letters(stem) + (_CYRILLIC_TAIL if last else r"[а-яёіїєґ]{0,4}"))
+        else:
+            parts.append(_letters(word) + (_LATIN_TAIL if last else r"(?:s|es|n|en|e|er|em)?"))
+    return r"[\s-]+".join(parts)
+
+
+# Characters that stand in for a letter ("P*tin", "N#TO") or are pushed between letters
+# ("Pu.tin", "R_ussland") when de-obfuscation cannot tell which letter was meant.
+_MASK = "*#@%?0-9"
+_SPLIT = r"[.*_·'\-]?"
+_MAYBE_MASKED = re.compile(rf"[^\W\d_](?:[{_MASK}]|[.*_·'-][^\W\d_])")
+
+
+def masked_pattern(alias: str) -> str | None:
+    """A pattern for one alias with a letter masked or split; None for short or multi-word ones."""
+    if " " in alias or len(alias) < 4 or not alias.isalpha():
+        return None
+    letters = [_letters(ch) for ch in alias]
+    body = letters[0] + "".join(f"{_SPLIT}(?:{ch}|[{_MASK}])" for ch in letters[1:])
+    tail = _CYRILLIC_TAIL if _CYRILLIC.search(alias) else _LATIN_TAIL
+    return body + tail
+
+
+def _combined(aliases: Sequence[str]) -> re.Pattern[str]:
+    # Longest aliases first so "blok NATO" wins over "NATO" inside it.
+    ordered = sorted(set(aliases), key=len, reverse=True)
+    body = "|".join(alias_pattern(a) for a in ordered)
+    return re.compile(rf"(?<![\w]){_PREFIX}(?:{body})(?![\w])", re.IGNORECASE)
+
+
+def _combined_masked(aliases: Sequence[str]) -> re.Pattern[str] | None:
+    parts = [p for p in (masked_pattern(a) for a in sorted(set(aliases), key=len, reverse=True)) if p]
+    if not parts:
+        return None
+    return re.compile(rf"(?<![\w*#@%?]){_PREFIX}(?:{'|'.join(parts)})(?![\w*#@%?])", re.IGNORECASE)
+
+
+def _plausibly_masked(surface: str) -> bool:
+    """One stand-in character per word is a masked name; more could be anything ("****")."""
+    stand_ins = sum(1 for ch in surface if not ch.isalpha() and ch not in "-'")
+    return 1 <= stand_ins <= 2 and sum(ch.isalpha() for ch in surface) >= 3
+
+
+class TargetMatcher:
+    """Matches every configured target's aliases (all languages at once: comments mix them)."""
+
+    def __init__(self, targets: Mapping[str, Any],
+                 normalizer: Callable[[str], Normalized] = normalize) -> None:
+        self.keys: tuple[str, ...] = tuple(k.lower() for k in targets)
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._masked: dict[str, re.Pattern[str] | None] = {}
+        for key, target in targets.items():
+            aliases = [a for values in target.aliases.values() for a in values if a.strip()]
+            self._patterns[key.lower()] = _combined(aliases)
+            self._masked[key.lower()] = _combined_masked(aliases)
+        self._normalize = normalizer
+
+    def find(self, text: str) -> dict[str, list[Mention]]:
+        """Mentions per target key, sorted by position; a target without mentions is absent."""
+        found: dict[str, list[Mention]] = {}
+        # Obfuscated names ("N4T0", "P.u.t.i.n") are matched in the de-obfuscated text; the
+        # original is matched too, because de-obfuscation may rewrite genuine Cyrillic names.
+        normalized = self._normalize(text)
+        maybe_masked = _MAYBE_MASKED.search(normalized.text) is not None
+        for key, pattern in self._patterns.items():
+            spans = {(m.start(), m.end()) for m in pattern.finditer(text)}
+            if normalized.text != text:
+                spans |= {normalized.span(*m.span()) for m in pattern.finditer(normalized.text)
+                          if m.end() > m.start()}
+            masked = self._masked[key]
+            if maybe_masked and masked is not None:
+                spans |= {normalized.span(*m.span()) for m in masked.finditer(normalized.text)
+                          if _plausibly_masked(m.group())}
+            if spans:
+                found[key] = [Mention(key, s, e, text[s:e]) for s, e in _merge(spans)]
+        return found
+
+
+def _merge(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans (the same mention found raw and de-obfuscated) become one."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,1 @@
+"""Storage: tables, engine and migrations, and the queries the other stages use."""
