@@ -22,6 +22,8 @@ is a flat JSON object with these keys (the names rules and the dashboard use):
 Incremental runs recompute only windows touched since the watermark kept in the `state` table
 (newer `scores.scored_at` or `comments.updated_at`), so late, edited, re-scored and deleted
 comments land in the right windows; each touched window is replaced as a whole (idempotent).
+A comment whose published_at itself changes is counted in its new window at once, but its old
+window keeps the stale count until `monitor aggregate --full` (the old time is not kept).
 """
 
 from __future__ import annotations
@@ -185,17 +187,20 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         base = lf.with_columns(window_start=pl.col("ts").dt.truncate(f"{size}s"))
         if only is not None:
             starts = sorted(only.get(size, ()))
-            base = base.filter(pl.col("window_start").is_in(
-                pl.Series(starts, dtype=pl.Datetime("us", "UTC"))))
-        authors = (base.filter(pl.col("author").is_not_null())
-                   .group_by("window_start", "source", "article", "author").agg(n=pl.len()))
-        slur_rows = (base.select("window_start", "source", "article",
-                                 term=pl.concat_list("lexicon_terms", "coined_terms"))
-                     .filter(pl.col("term").list.len() > 0).explode("term"))
-        coined = (base.select("window_start", "source", "article", term=pl.col("coined_terms"))
-                  .filter(pl.col("term").list.len() > 0).explode("term")
-                  .join(coin_first, on="term")
-                  .filter(pl.col("first").dt.truncate(f"{size}s") == pl.col("window_start")))
+            wanted = pl.LazyFrame({"window_start": starts}, schema={"window_start": pl.Datetime("us", "UTC")})
+            base = base.join(wanted, on="window_start", how="semi")
+        has_slur = (pl.col("lexicon_terms").list.len() + pl.col("coined_terms").list.len()) > 0
+        # Shared by the three scopes: computed once per window, then reused from memory.
+        authors, slur_rows, coined = (lf.lazy() for lf in pl.collect_all([
+            base.filter(pl.col("author").is_not_null())
+                .group_by("window_start", "source", "article", "author").agg(n=pl.len()),
+            base.filter(has_slur).select("window_start", "source", "article",
+                                         term=pl.concat_list("lexicon_terms", "coined_terms")).explode("term"),
+            base.filter(pl.col("coined_terms").list.len() > 0)
+                .select("window_start", "source", "article", term=pl.col("coined_terms")).explode("term")
+                .join(coin_first, on="term")
+                .filter(pl.col("first").dt.truncate(f"{size}s") == pl.col("window_start")),
+        ]))
         for scope, keys in _KEYS.items():
             main = base.group_by(keys).agg(_metric_exprs(targets))
             per_author = authors if scope == "article" else authors.group_by(*keys, "author").agg(pl.col("n").sum())
@@ -233,7 +238,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     if not parts:
         return pl.DataFrame()
     frames = pl.collect_all(parts)
-    return pl.concat(frames, how="vertical_relaxed").sort("window_s", "window_start", "scope", "scope_key")
+    return pl.concat(frames, how="vertical_relaxed")
 
 
 def _metric_exprs(targets: Sequence[str]) -> list[Any]:

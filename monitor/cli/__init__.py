@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "db": "monitor.cli.db_cmd:db",
     "status": "monitor.cli.status_cmd:status",
     "export": "monitor.cli.export_cmd:export",
+    "extract": "monitor.cli.extract_cmd:extract",
+    "run": "monitor.cli.run_cmd:run",
+    "worker": "monitor.cli.worker_cmd:worker",
 }
 
 

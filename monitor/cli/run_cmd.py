@@ -1,0 +1,33 @@
+"""`monitor run`: the daemon (or one full cycle with --once)."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli import AppContext, pass_app
+
+__all__ = ["run"]
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Run one full cycle (collect, score, slurs, aggregate, "
+                                           "alerts, purge) and exit; for cron and tests.")
+@click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+@pass_app
+def run(app: AppContext, once: bool, verbose: bool) -> int:
+    """Run the daemon: scheduled collection, scoring, aggregation and alerts.
+
+    SIGTERM or Ctrl-C stops it cleanly; SIGHUP reloads the configuration. Only one daemon may run
+    per database. Exit status 1 from --once when any stage failed.
+    """
+    from monitor.config import load_config
+    from monitor.daemon import Daemon
+    from monitor.log import setup_logging
+
+    setup_logging(verbose)
+    daemon = Daemon(app.config, config_loader=lambda: load_config(app.config_path))
+    if once:
+        results = daemon.run_once()
+        return 0 if all(r.ok for r in results) else 1
+    daemon.run_forever()
+    return 0

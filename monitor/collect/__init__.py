@@ -1,0 +1,1 @@
+"""Collection: platform collectors behind one protocol, the polite HTTP client, the runner."""

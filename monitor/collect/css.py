@@ -1,0 +1,149 @@
+"""Custom sites: comments found by the CSS selectors a source declares in config/sources.toml.
+
+A selector value is `CSS` (the text of the first match inside the comment), `CSS@attr` (that
+match's attribute) or `@attr` (an attribute of the comment element itself)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping
+from urllib.parse import urljoin
+
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.markup import Document, normalize_space, parse_date, parse_iso
+from monitor.errors import ConfigError, ExtractError
+
+__all__ = ["CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
+
+SELECTOR_KEYS = ("comment", "author", "text", "date", "id", "parent", "url")
+
+
+def validate_selectors(selectors: Mapping[str, str], where: str = "selectors") -> None:
+    """Fail early, naming the key, when a selector set cannot work."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    unknown = set(selectors) - set(SELECTOR_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown selector key(s): {', '.join(sorted(unknown))}", key=where,
+                          fix="accepted: " + ", ".join(SELECTOR_KEYS))
+    if not selectors.get("comment"):
+        raise ConfigError("no `comment` selector", key=where,
+                          fix='add e.g. selectors = { comment = "div.comment", text = ".body" }')
+    probe = LexborHTMLParser("<div></div>")
+    for key, value in selectors.items():
+        css = value.split("@", 1)[0].strip()
+        if css:
+            try:
+                probe.css(css)
+            except Exception as exc:  # selectolax raises bare ValueError/SelectolaxError variants
+                raise ConfigError(f"invalid CSS selector {css!r} ({exc})", key=f"{where}.{key}") from None
+
+
+class _Page:
+    def __init__(self, html: str, comment_selector: str) -> None:
+        from selectolax.lexbor import LexborHTMLParser
+
+        self.tree = LexborHTMLParser(html)
+        self.nodes = self.tree.css(comment_selector)
+        self.ids = {n.mem_id for n in self.nodes}
+
+    def owner(self, node: Any) -> Any:
+        while node is not None:
+            if node.mem_id in self.ids:
+                return node
+            node = node.parent
+        return None
+
+    def value(self, node: Any, spec: str | None, *, date: bool = False) -> str | None:
+        if not spec:
+            return None
+        css, _, attr = spec.partition("@")
+        css = css.strip()
+        target = node
+        if css:
+            target = next((m for m in node.css(css) if self.owner(m).mem_id == node.mem_id), None)
+            if target is None:
+                return None
+        if attr:
+            return target.attributes.get(attr.strip())
+        if date:
+            for name in ("datetime", "title", "content", "data-time", "data-date"):
+                if target.attributes.get(name):
+                    return target.attributes[name]
+        return normalize_space(self.text(target, node))
+
+    def text(self, target: Any, node: Any) -> str:
+        # Text of `target` without nested comments (replies inside their parent) or scripts.
+        parts: list[str] = []
+
+        def walk(el: Any) -> None:
+            for child in el.iter(include_text=True):
+                if child.tag == "-text":
+                    parts.append(child.text(deep=False))
+                elif child.tag in ("script", "style", "noscript"):
+                    continue
+                elif child.mem_id in self.ids and child.mem_id != node.mem_id:
+                    continue
+                else:
+                    if child.tag in ("br", "p", "div", "li", "blockquote"):
+                        parts.append(" ")
+                    walk(child)
+                    if child.tag in ("p", "div", "li", "blockquote"):
+                        parts.append(" ")
+        walk(target)
+        return "".join(parts)
+
+
+def extract(doc: Document, selectors: Mapping[str, str] | None = None) -> list[ExtractedComment]:
+    """Comments found by `selectors` (keys: comment, author, text, date, id, parent, url)."""
+    if not selectors:
+        raise ExtractError("platform css needs selectors: give --selector comment=CSS (and text=, "
+                           "author=, date=, id=) or a source with `selectors` in sources.toml")
+    validate_selectors(selectors)
+    page = _Page(doc.text, selectors["comment"])
+    comments = []
+    for n, node in enumerate(page.nodes):
+        external_id = page.value(node, selectors.get("id", "@id")) or f"n{n + 1}"
+        parent_id = page.value(node, selectors.get("parent"))
+        if parent_id is None and node.parent is not None:
+            ancestor = page.owner(node.parent)
+            if ancestor is not None:
+                parent_id = page.value(ancestor, selectors.get("id", "@id"))
+        raw_date = page.value(node, selectors.get("date"), date=True)
+        text = page.value(node, selectors.get("text")) if selectors.get("text") else \
+            normalize_space(page.text(node, node))
+        url = page.value(node, selectors.get("url"))
+        if url and doc.url:
+            url = urljoin(doc.url, url)
+        comments.append(ExtractedComment(
+            external_id=external_id.strip(), parent_id=parent_id.strip() if parent_id else None,
+            author=page.value(node, selectors.get("author")) or None, text=text or "",
+            published_at=parse_iso(raw_date) or parse_date(raw_date), url=url or doc.url))
+    return comments
+
+
+class CssCollector:
+    """Article pages read with the source's selectors; articles from the feed, sitemap or a list."""
+
+    platform = "css"
+
+    def __init__(self, source: Any, client: Any, **_: Any) -> None:
+        validate_selectors(source.selectors, f"source {source.name}: selectors")
+        self.source = source
+        self.client = client
+
+    def discover(self, since: datetime) -> list[ExtractedArticle]:
+        from monitor.collect.discovery import discover_articles
+
+        return discover_articles(self.client, self.source, since)
+
+    def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
+        result = self.client.get(article.comments_url or article.url, etag=state.etag,
+                                 last_modified=state.last_modified)
+        new_state = ArticleState(result.etag or state.etag, result.last_modified or state.last_modified,
+                                 dict(state.extra))
+        if result.not_modified:
+            return CommentFetch([], complete=False, not_modified=True, state=new_state)
+        comments = extract(result.document(), self.source.selectors)
+        # No match at all may mean the markup changed: never a reason to mark comments deleted.
+        return CommentFetch(comments, complete=bool(comments), state=new_state)

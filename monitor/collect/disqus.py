@@ -1,0 +1,91 @@
+"""Disqus: comments from the public API's threads/listPosts (cursor paging, API key from the env)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
+from monitor.errors import ExtractError, FetchError, NotConfigured
+
+__all__ = ["API_BASE", "DisqusCollector", "comment_from_json", "extract"]
+
+API_BASE = "https://disqus.com/api/3.0"
+_MAX_PAGES = 100
+
+
+def comment_from_json(item: dict[str, Any], thread_url: str | None = None) -> ExtractedComment:
+    # raw_message is the plain text the author typed; message is HTML.
+    raw = item.get("raw_message")
+    text = normalize_space(raw) if isinstance(raw, str) and raw.strip() else fragment_text(item.get("message") or "")
+    author = item.get("author") if isinstance(item.get("author"), dict) else {}
+    parent = item.get("parent")
+    url = item.get("url") or (f"{thread_url.split('#')[0]}#comment-{item['id']}" if thread_url else None)
+    return ExtractedComment(
+        external_id=str(item["id"]), parent_id=str(parent) if parent not in (None, 0, "") else None,
+        author=(author.get("name") or author.get("username") or None), text=text,
+        published_at=parse_iso(item.get("createdAt"), assume=timezone.utc), url=url)
+
+
+def extract(doc: Document) -> list[ExtractedComment]:
+    """A saved threads/listPosts (or posts/list) JSON response."""
+    data = doc.json if doc.kind == "json" else None
+    if not isinstance(data, dict) or not isinstance(data.get("response"), list):
+        raise ExtractError("not a Disqus API response (expected {\"code\": 0, \"response\": [...]}); "
+                           "Disqus comments are loaded by script, so a saved page holds none")
+    return [comment_from_json(item, doc.url if doc.url and "disqus.com" not in doc.url else None)
+            for item in data["response"] if isinstance(item, dict) and "id" in item]
+
+
+class DisqusCollector:
+    """Comments of each article's Disqus thread (looked up by the article URL); articles come from
+    the site's feed or sitemap. Needs the forum shortname and a public API key."""
+
+    platform = "disqus"
+
+    def __init__(self, source: Any, client: Any, *, api_base: str = API_BASE,
+                 environ: dict[str, str] | None = None, **_: Any) -> None:
+        env = os.environ if environ is None else environ
+        key_env = getattr(source, "disqus_api_key_env", "MONITOR_DISQUS_API_KEY")
+        self.api_key = env.get(key_env, "")
+        self.forum = getattr(source, "disqus_forum", "")
+        if not self.api_key:
+            raise NotConfigured(f"Disqus collector for {source.name}",
+                                f"no API key: set the environment variable {key_env} to a Disqus "
+                                "public API key (disqus.com/api/applications)")
+        if not self.forum:
+            raise NotConfigured(f"Disqus collector for {source.name}",
+                                "set disqus_forum to the site's Disqus shortname in sources.toml")
+        self.source = source
+        self.client = client
+        self.api_base = api_base.rstrip("/")
+
+    def discover(self, since: datetime) -> list[ExtractedArticle]:
+        from monitor.collect.discovery import discover_articles
+
+        return discover_articles(self.client, self.source, since)
+
+    def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
+        comments: list[ExtractedComment] = []
+        cursor: str | None = None
+        for _ in range(_MAX_PAGES):
+            params = {"api_key": self.api_key, "forum": self.forum, "thread": f"link:{article.url}",
+                      "limit": 100, "order": "asc"}
+            if cursor:
+                params["cursor"] = cursor
+            data = self.client.get(f"{self.api_base}/threads/listPosts.json", params=params).json()
+            if not isinstance(data, dict) or data.get("code") not in (0, None):
+                detail = data.get("response") if isinstance(data, dict) else data
+                if isinstance(data, dict) and data.get("code") == 2 and "thread" in str(detail).lower():
+                    return CommentFetch([], complete=True, state=state)  # no thread yet: no comments
+                raise FetchError(f"Disqus API error for {article.url}: {detail}")
+            comments.extend(comment_from_json(item, article.url)
+                            for item in data.get("response") or [] if isinstance(item, dict)
+                            and not item.get("isDeleted"))
+            page = data.get("cursor") or {}
+            if not page.get("hasNext") or not page.get("next"):
+                return CommentFetch(comments, complete=True, state=state)
+            cursor = page["next"]
+        return CommentFetch(comments, complete=False, state=state)

