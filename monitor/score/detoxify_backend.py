@@ -189,8 +189,11 @@ class DetoxifyBackend:
         for start in range(0, len(texts), self.batch_size):
             chunk = [t if t.strip() else "." for t in texts[start:start + self.batch_size]]
             result = self._detox.predict(chunk)
+            # Detoxify squeezes a one-text batch down to bare floats.
+            columns = {name: col if isinstance(col, list) else [col]
+                       for name, col in result.items()}
             for i in range(len(chunk)):
-                values = {name: float(result[name][i]) for name in result}
+                values = {name: float(col[i]) for name, col in columns.items()}
                 tox = values.pop("toxicity")
                 out.append(ToxicityScore(tox, self.version, values))
         return out

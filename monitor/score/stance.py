@@ -3,8 +3,8 @@
 A target that is not mentioned (by alias, obfuscated name or slur) gets `none`. For a mentioned
 target a small linear head reads the comment's multilingual sentence embedding (USE v3) and
 cues around the mention: praise and abuse, negation, reported speech, irony markers, slurs.
-Targets with a trained head (NATO, Russia) use it; added targets use the target-independent
-cue head, which reads no embedding.
+Targets with a trained head (NATO, Russia) average it with the target-independent cue head;
+added targets use the cue head alone, which reads no embedding.
 """
 
 from __future__ import annotations
@@ -304,11 +304,16 @@ class TargetStanceScorer:
                 matrix = self._encode([texts[i] for i in needs_embedding])
             vectors = dict(zip(needs_embedding, matrix))
 
+        generic = self.model.heads[GENERIC_HEAD]
         for key, rows in pending.items():
             head = self._head(key)
             cues = np.array([row for _, row in rows], dtype=np.float32)
-            emb = np.stack([vectors[i] for i, _ in rows]) if head.uses_embedding else None
-            probs = head.probabilities(self.model.features(cues, emb))
+            probs = generic.probabilities(self.model.features(cues, None))
+            if head is not generic:
+                # The target's own head averaged with the cue head: the embedding knows the
+                # topic's camps, the cues generalise to wording the training set lacks.
+                emb = np.stack([vectors[i] for i, _ in rows])
+                probs = (probs + head.probabilities(self.model.features(cues, emb))) / 2
             for (i, _), p in zip(rows, probs):
                 best = int(np.argmax(p))
                 results[i][key] = StanceResult(LABELS[best], float(p[best]))

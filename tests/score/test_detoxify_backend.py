@@ -80,6 +80,11 @@ def make_bundle(root: Path, variants: dict[str, str]) -> Path:
     return root
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any connection outside 127.0.0.1 fails the test."""
@@ -164,8 +169,7 @@ def test_pull_from_a_server_makes_a_bundle_that_loads_offline(tmp_path: Path) ->
         (repo_dir / name).write_bytes((hf_dir / name).read_bytes())
     (repo_dir / "tokenizer_config.json").write_text('{"do_lower_case": true}', encoding="utf-8")
     (repo_dir / "tokenizer.json").write_text("", encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    handler = functools.partial(_QuietHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
