@@ -35,10 +35,12 @@ def _fill(config) -> None:
     engine.dispose()
 
 
-def test_status_on_an_empty_database(capsys, config_path):
+def test_status_and_export_on_an_empty_database(capsys, config_path):
     code, out, _ = run_cli(capsys, "--config", str(config_path), "status")
     assert code == 0
     assert "0 stored" in out and "No sources configured" in out and "[[source]]" in out
+    code, out, _ = run_cli(capsys, "--config", str(config_path), "export", "--format", "csv")
+    assert code == 0 and out.startswith("source,article_url") and len(out.splitlines()) == 1
 
 
 def test_status_and_export_on_a_filled_database(capsys, config_path, tmp_path):
