@@ -50,6 +50,7 @@ __all__ = [
     "metric_names",
     "run",
     "select_windows",
+    "synthetic_frame",
     "touched_windows",
 ]
 
@@ -172,6 +173,12 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         distinct = cats.unique().drop_nulls()
         names[col] = pl.DataFrame({col: distinct.to_physical(), f"_{col}_name": distinct.cast(pl.Utf8)})
         coded = coded.with_columns(cats.to_physical().alias(col))
+    # Per-row numbers computed once, so each of the six groupings only sums and averages them.
+    coded = coded.with_columns(
+        pl.col("lexicon_terms").list.len().cast(pl.Int64).alias("_lexicon_n"),
+        pl.col("coined_terms").list.len().cast(pl.Int64).alias("_coined_n"),
+        *[(pl.col(f"stance_{t}") == label).fill_null(False).alias(f"_{label}_{t}")
+          for t in targets for label in ("favor", "against")])
     lf = coded.lazy()
     # First sighting of each coined term: the earlier of this frame and what was known before.
     coin_first = (lf.select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
@@ -202,7 +209,9 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                 .filter(pl.col("first").dt.truncate(f"{size}s") == pl.col("window_start")),
         ]))
         for scope, keys in _KEYS.items():
-            main = base.group_by(keys).agg(_metric_exprs(targets))
+            main = base.group_by(keys).agg(_metric_exprs(targets)).with_columns(
+                (1.0 - pl.col(f"stance_{t}_favor") - pl.col(f"stance_{t}_against")).alias(f"stance_{t}_none")
+                for t in targets)
             per_author = authors if scope == "article" else authors.group_by(*keys, "author").agg(pl.col("n").sum())
             # Sorting once and taking each group's head is much faster than a per-group top_k.
             author_stats = (per_author.sort(*keys, "n", descending=[False] * len(keys) + [True])
@@ -244,24 +253,20 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
 def _metric_exprs(targets: Sequence[str]) -> list[Any]:
     import polars as pl
 
-    lexicon = pl.col("lexicon_terms").list.len()
-    coined = pl.col("coined_terms").list.len()
+    lexicon, coined = pl.col("_lexicon_n"), pl.col("_coined_n")
     exprs = [
         pl.len().cast(pl.Int64).alias("comment_count"),
         pl.col("toxicity").mean().alias("toxicity_mean"),
         pl.col("toxicity").quantile(0.9, "linear").alias("toxicity_p90"),
-        pl.col("toxic").cast(pl.Float64).mean().alias("toxic_share"),
-        (lexicon + coined).sum().cast(pl.Int64).alias("slur_count"),
-        lexicon.sum().cast(pl.Int64).alias("slur_lexicon_count"),
-        coined.sum().cast(pl.Int64).alias("slur_coined_count"),
+        pl.col("toxic").mean().cast(pl.Float64).alias("toxic_share"),
+        (lexicon + coined).sum().alias("slur_count"),
+        lexicon.sum().alias("slur_lexicon_count"),
+        coined.sum().alias("slur_coined_count"),
     ]
     for target in targets:
-        col = pl.col(f"stance_{target}")
-        exprs += [
-            (col == "favor").fill_null(False).mean().alias(f"stance_{target}_favor"),
-            (col == "against").fill_null(False).mean().alias(f"stance_{target}_against"),
-            ((col == "none") | col.is_null()).mean().alias(f"stance_{target}_none"),
-        ]
+        # Comments without a stance result for a target count as 'none'.
+        exprs += [pl.col(f"_favor_{target}").mean().alias(f"stance_{target}_favor"),
+                  pl.col(f"_against_{target}").mean().alias(f"stance_{target}_against")]
     return exprs
 
 

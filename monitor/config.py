@@ -156,6 +156,7 @@ class AlertSettings(_Section):
     group_interval: Duration = Field(timedelta(minutes=5), description="Minimum time between emails of a group.")
     repeat_interval: Duration = Field(timedelta(hours=4), description="Resend a still-firing alert after this.")
     send_resolved: bool = Field(True, description="Email when an alert resolves.")
+    group_by: list[str] = Field(default_factory=lambda: ["alertname"], description="Labels whose values make one notification group (one email per group and interval).")
     routes: list[dict[str, Any]] = Field(default_factory=list,
                                          description="[{match = {severity = 'critical'}, to = ['a@b']}]")
 
@@ -235,6 +236,7 @@ class TargetConfig(_Section):
     key: str = ""
     label: str = Field(description="Display name.")
     aliases: dict[str, list[str]] = Field(description="Aliases per language code (de, en, ru).")
+    implicit: dict[str, list[str]] = Field(default_factory=dict, description="Indirect references by kind: refer, favor, against, unless (see targets.toml).")
 
 
 def _format_errors(exc: ValidationError, file: Path, prefix: str = "") -> str:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from monitor.errors import MonitorError, NotConfigured, StoreError
+from monitor.errors import CollectError, MonitorError, NotConfigured, StoreError
 from monitor.store.db import open_engine
 from monitor.store.repo import purge_older_than, put_state, utcnow
 
@@ -180,11 +180,25 @@ class Daemon:
                           "ok": result.ok, "counts": result.counts, "error": result.error}
         return result
 
+    def http_client(self) -> Any:
+        """One polite HTTP client for all sources, so per-host limits hold across jobs."""
+        if self._http is None:
+            from monitor.collect.http import PoliteClient
+
+            self._http = PoliteClient.from_settings(self.config.collect)
+        return self._http
+
     def collect_source(self, source: Any) -> dict[str, Any]:
         from monitor.collect.runner import collect_source
+        from monitor.store.repo import Privacy
 
-        summary = collect_source(self.engine, self.config, source, stop=self.stop_event)
-        return {"source": source.name, **summary.counts()}
+        outcome = collect_source(self.engine, self.config, source, self.http_client(),
+                                 privacy=Privacy.from_config(self.config))
+        if outcome.status == "failed":
+            raise CollectError(f"{source.name}: {outcome.error}")
+        return {"source": source.name, "status": outcome.status, "articles": outcome.articles_checked,
+                "new": outcome.new, "updated": outcome.updated, "deleted": outcome.deleted,
+                "requests": outcome.requests}
 
     def collect_all(self) -> dict[str, Any]:
         totals: dict[str, Any] = {"sources": 0, "failed": 0}
@@ -257,6 +271,9 @@ class Daemon:
             self.heartbeat()
             return results
         finally:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
             self.lock.release()
 
     def _build_jobs(self) -> None:
@@ -343,6 +360,9 @@ class Daemon:
                 # next start redoes it without duplicates.
                 log.warning("jobs still running after %.0fs; abandoning them", self.config.daemon.stop_timeout_s)
         self.state = "stopped"
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         try:
             self.heartbeat()
         except Exception as exc:

@@ -22,8 +22,17 @@ COMMANDS: dict[str, str] = {
     "status": "monitor.cli.status_cmd:status",
     "export": "monitor.cli.export_cmd:export",
     "extract": "monitor.cli.extract_cmd:extract",
+    "collect": "monitor.cli.collect_cmd:collect",
     "run": "monitor.cli.run_cmd:run",
     "worker": "monitor.cli.worker_cmd:worker",
+    "dashboard": "monitor.cli.dashboard_cmd:dashboard",
+    "demo": "monitor.cli.demo_cmd:demo",
+    "aggregate": "monitor.cli.aggregate_cmd:aggregate",
+    "rules": "monitor.cli.rules_cmd:rules",
+    "alerts": "monitor.cli.alerts_cmd:alerts",
+    "slurs": "monitor.cli.slurs_cmd:slurs",
+    "score": "monitor.cli.score_cmd:score",
+    "models": "monitor.cli.models_cmd:models",
 }
 
 

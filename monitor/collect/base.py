@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from monitor.collect.markup import Document, iso_or_none
+from monitor.collect.markup import iso_or_none
 from monitor.errors import ConfigError
 
 __all__ = [
@@ -130,7 +130,3 @@ def make_collector(platform: str, source: Any, client: Any, **options: Any) -> C
         raise ConfigError(f"unknown platform {platform!r}",
                           fix="use one of: auto, " + ", ".join(PLATFORMS))
     return _load(COLLECTORS[platform])(source, client, **options)
-
-
-def document_url(doc: Document, fallback: str | None = None) -> str | None:
-    return doc.url or fallback

@@ -165,7 +165,7 @@ def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
 def extract_html(doc: Document) -> list[ExtractedComment]:
     """Comments in a Blogger page: the threaded layout (li.comment id="c…") or the classic one."""
     root = doc.html
-    return _threaded(root, doc.url) or _classic(root, doc.url)
+    return _threaded(root, doc.base_url) or _classic(root, doc.base_url)
 
 
 def extract(doc: Document) -> list[ExtractedComment]:

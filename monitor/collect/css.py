@@ -113,12 +113,12 @@ def extract(doc: Document, selectors: Mapping[str, str] | None = None) -> list[E
         text = page.value(node, selectors.get("text")) if selectors.get("text") else \
             normalize_space(page.text(node, node))
         url = page.value(node, selectors.get("url"))
-        if url and doc.url:
-            url = urljoin(doc.url, url)
+        if url and doc.base_url:
+            url = urljoin(doc.base_url, url)
         comments.append(ExtractedComment(
             external_id=external_id.strip(), parent_id=parent_id.strip() if parent_id else None,
             author=page.value(node, selectors.get("author")) or None, text=text or "",
-            published_at=parse_iso(raw_date) or parse_date(raw_date), url=url or doc.url))
+            published_at=parse_iso(raw_date) or parse_date(raw_date), url=url or doc.base_url))
     return comments
 
 

@@ -10,8 +10,8 @@ from monitor.errors import ExtractError
 
 __all__ = ["detect_document", "detect_site"]
 
-_CORE_ID = re.compile(r"""id=["'](?:li-|div-)?comment-\d+["']""")
-_BLOGGER_ID = re.compile(r"""<li[^>]+id=["']c\d{6,}["']""")
+_CORE_ID = re.compile(r"""id=["']?(?:li-|div-)?comment-\d+\b""")
+_BLOGGER_ID = re.compile(r"""<li[^>]+id=["']?c\d{6,}\b""")
 
 
 def _json_platform(data: Any) -> str | None:

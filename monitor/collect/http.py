@@ -101,7 +101,7 @@ class _Decoder:
             elif name != "identity":
                 raise FetchError(f"{url}: unsupported Content-Encoding {name!r}")
 
-    def _too_big(self) -> FetchError:
+    def too_big(self) -> FetchError:
         return FetchError(f"{self.url}: response larger than {self.limit} bytes once decompressed; "
                           "raise collect.max_response_bytes if this page is legitimate")
 
@@ -114,11 +114,11 @@ class _Decoder:
         if hasattr(step, "unconsumed_tail"):
             out = step.decompress(data, budget + 1)
             if len(out) > budget or step.unconsumed_tail:
-                raise self._too_big()
+                raise self.too_big()
             return out
         out = step.process(data, output_buffer_limit=budget + 1)
         if len(out) > budget or not step.can_accept_more_data():
-            raise self._too_big()
+            raise self.too_big()
         return out
 
     def feed(self, data: bytes) -> None:
@@ -126,7 +126,7 @@ class _Decoder:
             data = self._run(step, data, self.limit - self.size)
         self.size += len(data)
         if self.size > self.limit:
-            raise self._too_big()
+            raise self.too_big()
         self.parts.append(data)
 
     def result(self) -> bytes:
@@ -276,6 +276,8 @@ class PoliteClient:
             wait: float | None = None
             try:
                 result, response = self._once(url, host, headers)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise FetchError(f"{url}: {exc}") from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"failed ({exc})"
                 if attempt >= retries:
@@ -314,7 +316,8 @@ class PoliteClient:
                 return self._request(url, headers)
             finally:
                 self._last_request[host] = time.monotonic()
-                self.requests += 1
+                with self._guard:
+                    self.requests += 1
 
     def _request(self, url: str, headers: dict[str, str]) -> tuple[FetchResult | None, httpx.Response]:
         started = time.monotonic()
@@ -328,12 +331,18 @@ class PoliteClient:
             if declared.isdigit() and int(declared) > self.max_response_bytes:
                 raise FetchError(f"{url}: response of {declared} bytes is over the "
                                  f"{self.max_response_bytes}-byte limit (collect.max_response_bytes)")
-            decoder = _Decoder(response.headers.get("content-encoding", ""), self.max_response_bytes, url)
+            if response.is_stream_consumed:
+                # An injected transport (httpx.MockTransport) hands over a body already read and decoded.
+                decoder = _Decoder("identity", self.max_response_bytes, url)
+                chunks: Any = [response.content]
+            else:
+                decoder = _Decoder(response.headers.get("content-encoding", ""), self.max_response_bytes, url)
+                chunks = response.iter_raw(_CHUNK)
             raw_size = 0
-            for chunk in response.iter_raw(_CHUNK):
+            for chunk in chunks:
                 raw_size += len(chunk)
                 if raw_size > self.max_response_bytes:
-                    raise decoder._too_big()
+                    raise decoder.too_big()
                 decoder.feed(chunk)
                 # A server trickling bytes resets the read timeout each time; bound the whole body.
                 if time.monotonic() - started > self.timeout_s * 3:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from lxml import etree, html as lxml_html
+from lxml import etree
 
 __all__ = [
     "Document",
@@ -112,15 +113,22 @@ def decode_body(body: bytes, content_type: str | None = None) -> str:
 
 # --- parsing ---------------------------------------------------------------------------------------
 
+_PARSERS = threading.local()  # lxml parsers are not to be shared between threads
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_ROOT = re.compile(r"^(?:<\?xml[^>]*\?>\s*)?(?:<\?xml-stylesheet[^>]*\?>\s*|<!--.*?-->\s*)*"
+                       r"<(?:rss|feed|rdf:rdf|urlset|sitemapindex)[\s>]", re.S)
 
 
 def parse_html(text: str) -> Any:
-    """An lxml HTML tree; broken and truncated markup is repaired as far as possible."""
+    """An lxml HTML tree; broken and truncated markup is repaired as far as possible. Plain etree
+    elements: lxml.html's element classes cost a lookup per node and are not needed here."""
     text = _XML_DECL.sub("", text)
-    if not text.strip():
-        text = "<html></html>"
-    return lxml_html.document_fromstring(text)
+    parser = getattr(_PARSERS, "html", None)
+    if parser is None:
+        parser = _PARSERS.html = etree.HTMLParser(recover=True, no_network=True, remove_comments=True,
+                                                  remove_pis=True)
+    root = etree.fromstring(text, parser) if text.strip() else None
+    return root if root is not None else etree.fromstring("<html><body></body></html>", parser)
 
 
 def parse_xml(text: str) -> Any:
@@ -177,7 +185,7 @@ def fragment_text(markup: str) -> str:
         return ""
     if "<" not in markup and "&" not in markup:
         return normalize_space(markup)
-    return html_to_text(parse_html(f"<div>{markup}</div>").body)
+    return html_to_text(parse_html(f"<html><body>{markup}</body></html>").find("body"))
 
 
 # --- documents -------------------------------------------------------------------------------------
@@ -194,14 +202,25 @@ class Document:
     def kind(self) -> str:
         """'json', 'xml' or 'html', from the content type, else from the first characters."""
         ctype = (self.content_type or "").lower()
-        head = self.text.lstrip()[:200].lower()
+        head = self.text.lstrip()[:2000].lower()
         if "json" in ctype or head[:1] in ("{", "["):
             return "json"
-        if head.startswith("<!doctype html") or "<html" in head:
+        if _XML_ROOT.search(head):
+            return "xml"
+        # XHTML pages (Blogger's among them) start with an XML declaration too.
+        if "<!doctype html" in head or "<html" in head or "text/html" in ctype:
             return "html"
-        if "xml" in ctype or head.startswith("<?xml") or head.startswith(("<rss", "<feed")):
+        if "xml" in ctype or head.startswith("<?xml"):
             return "xml"
         return "html"
+
+    @cached_property
+    def base_url(self) -> str | None:
+        """Where the document lives: its URL, else a saved page's canonical / og:url link."""
+        if self.url or self.kind != "html":
+            return self.url
+        found = self.html.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
+        return found[0].strip() if found and found[0].strip().startswith("http") else None
 
     @cached_property
     def json(self) -> Any:
@@ -280,11 +299,12 @@ def parse_date(value: str | None) -> datetime | None:
     lowered = text.lower()
     try:
         if m := _EN_DATE.search(text):
-            month = _MONTHS.get(m.group(1).lower())
+            name = m.group(1).lower()
+            month = _MONTHS.get(name)
             if month:
                 hour, minute, second = _hm(m, 4)
-                return datetime(int(m.group(3)), month, int(m.group(2)), hour, minute, second,
-                                tzinfo=timezone.utc)
+                tz = _BERLIN if name in _GERMAN_MONTHS else timezone.utc
+                return datetime(int(m.group(3)), month, int(m.group(2)), hour, minute, second, tzinfo=tz)
         if m := _DMY_WORD.search(text):
             name = m.group(2).lower()
             month = _MONTHS.get(name)

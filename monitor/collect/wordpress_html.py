@@ -111,6 +111,17 @@ def _date(thread: _Thread, node: Any) -> datetime | None:
     return None
 
 
+_NOT_TEXT = ("reply", "comment-edit", "edit-link", "says", "screen-reader", "comment-like", "likes",
+             "rating", "vote", "sharedaddy", "share-")
+_LEADING_SAYS = re.compile(r"^\s*(says|sagt|meint|schreibt)\s*:\s*", re.I)
+
+
+def _not_text(el: Any) -> bool:
+    """Controls inside a comment's text block: reply/edit links, votes, share buttons."""
+    value = el.get("class") or ""
+    return bool(value) and any(part in value for part in _NOT_TEXT)
+
+
 def _text(thread: _Thread, node: Any) -> str:
     el = _first(thread, node, _TEXT_CLASSES)
     if el is None:
@@ -121,10 +132,12 @@ def _text(thread: _Thread, node: Any) -> str:
                                  " and not(contains(@class, 'author') or contains(@class, 'screen-reader'))]")
         el = found[0] if found else None
     if el is not None:
-        return html_to_text(el, thread.skip_nested(node, lambda e: bool(set(_classes(e)) & {"reply", "says"})))
+        return html_to_text(el, thread.skip_nested(node, _not_text))
     # Old markup: the paragraphs sit in the comment body next to the author and date blocks.
-    return html_to_text(node, thread.skip_nested(
-        node, lambda e: bool(set(_classes(e)) & _META_CLASSES) or e.tag in ("cite", "footer", "header")))
+    text = html_to_text(node, thread.skip_nested(
+        node, lambda e: bool(set(_classes(e)) & _META_CLASSES) or _not_text(e)
+        or e.tag in ("cite", "footer", "header", "small")))
+    return _LEADING_SAYS.sub("", text)
 
 
 def _permalink(thread: _Thread, node: Any, comment_id: str, base_url: str | None) -> str | None:
@@ -141,6 +154,7 @@ def extract_core(doc: Document) -> list[ExtractedComment]:
     div-comment-N), threaded through nested lists."""
     root = doc.html
     by_number: dict[str, Any] = {}
+    claimed: dict[Any, str] = {}  # li element → the comment number it belongs to
     for el in root.xpath("//*[@id]"):
         match = _CORE_ID.match(el.get("id", ""))
         if not match:
@@ -152,12 +166,22 @@ def extract_core(doc: Document) -> list[ExtractedComment]:
                 continue
         if has_class(el, "wpd-comment-right"):
             continue  # wpDiscuz's inner block; read by extract_wpdiscuz
+        if any(has_class(a, "pingback") or has_class(a, "trackback") for a in (el, *el.iterancestors())):
+            continue  # links from other blogs, not reader comments
         number = match.group(1)
+        if el.tag != "li":
+            # <li class="comment"><article id="comment-N">…</article><ol class="children">…: the
+            # replies sit in the id-less li, so that li is the comment. Ancestors come first in
+            # document order, so the first numbered element inside an li claims it.
+            li = next((a for a in el.iterancestors() if a.tag == "li"), None)
+            if li is not None and "comment" in (li.get("class") or "") and claimed.get(li, number) == number:
+                claimed[li] = number
+                el = li
         known = by_number.get(number)
         # The outermost element wins: li#comment-N around article#div-comment-N.
         if known is None or el in known.iterancestors():
             by_number[number] = el
-        # Elements of another comment inside would make it the container of two; keep the inner.
+            claimed.setdefault(el, number)
     nodes = {el: number for number, el in by_number.items()}
     thread = _Thread(nodes)
     comments = []
@@ -168,7 +192,7 @@ def extract_core(doc: Document) -> list[ExtractedComment]:
         text = _text(thread, el)
         comments.append(ExtractedComment(
             external_id=number, parent_id=thread.parent_id(el), author=_author(thread, el), text=text,
-            published_at=_date(thread, el), url=_permalink(thread, el, number, doc.url)))
+            published_at=_date(thread, el), url=_permalink(thread, el, number, doc.base_url)))
     return comments
 
 
@@ -203,10 +227,11 @@ def extract_wpdiscuz(doc: Document) -> list[ExtractedComment]:
                 or parse_date(date_el.get("title")) or parse_date(html_to_text(date_el))
         author = normalize_space(html_to_text(author_el)) if author_el is not None else None
         text = html_to_text(text_el, thread.skip_nested(el)) if text_el is not None else ""
+        links = thread.own(el, ".//*[@data-wpd-clipboard]/@data-wpd-clipboard")
+        url = links[0] if links else (f"{doc.base_url.split('#')[0]}#comment-{number}" if doc.base_url else None)
         comments.append(ExtractedComment(
             external_id=number, parent_id=parents[number] or thread.parent_id(el), author=author or None,
-            text=text, published_at=published,
-            url=f"{doc.url.split('#')[0]}#comment-{number}" if doc.url else None))
+            text=text, published_at=published, url=url))
     return comments
 
 

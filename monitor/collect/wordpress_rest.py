@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, fragment_text, parse_iso
-from monitor.errors import ExtractError
+from monitor.errors import ExtractError, FetchError
 
 __all__ = ["WordPressRestCollector", "api_root", "comment_from_json", "extract"]
 
@@ -75,8 +75,24 @@ class WordPressRestCollector:
     def __init__(self, source: Any, client: Any, *, api_base: str | None = None, **_: Any) -> None:
         self.source = source
         self.client = client
-        self.api = (api_base or api_root(source.url)).rstrip("/")
+        self._api = api_base.rstrip("/") if api_base else None
         self.rest_closed = False
+
+    @property
+    def api(self) -> str:
+        """The wp/v2 root: from the page's <link rel="https://api.w.org/"> when the source URL is not
+        a site root (WordPress installed below a path), else /wp-json/wp/v2 on the host."""
+        if self._api is None:
+            self._api = api_root(self.source.url)
+            if urlsplit(self.source.url).path not in ("", "/") and "/wp-json" not in self.source.url:
+                try:
+                    doc = self.client.get(self.source.url).document()
+                    links = doc.html.xpath("//link[@rel='https://api.w.org/']/@href") if doc.kind == "html" else []
+                except FetchError:
+                    links = []
+                if links and links[0].startswith("http"):
+                    self._api = links[0].rstrip("/") + "/wp/v2"
+        return self._api
 
     def discover(self, since: datetime) -> list[ExtractedArticle]:
         discovery = getattr(self.source, "discovery", "auto")

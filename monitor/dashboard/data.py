@@ -252,15 +252,18 @@ def _coinages(conn: Any) -> list[CoinageRow]:
 def _toxic_comments(conn: Any, since: datetime, focus: str | None) -> list[ToxicComment]:
     when = func.coalesce(comments.c.published_at, comments.c.first_seen_at)
     # Only a comment's most recent score counts (it may have been re-scored by a newer model).
-    newest = (select(func.max(scores.c.scored_at)).where(scores.c.comment_id == comments.c.id)
-              .scalar_subquery())
+    other = scores.alias("other")
+    newest = (select(func.max(other.c.scored_at)).where(other.c.comment_id == comments.c.id)
+              .correlate(comments).scalar_subquery())
     query = (select(sources.c.name, comments.c.author_pseudonym, comments.c.text, when.label("at"),
                     scores.c.toxicity)
              .select_from(comments.join(sources, sources.c.id == comments.c.source_id)
                           .join(scores, and_(scores.c.comment_id == comments.c.id,
                                              scores.c.scored_at == newest)))
-             .where(scores.c.toxic.is_(True), comments.c.text.is_not(None),
-                    comments.c.deleted_at.is_(None), when >= since)
+             # A comment is scored after it is first seen, so scored_at >= since is implied by
+             # when >= since; stating it lets the database use the scored_at index.
+             .where(scores.c.scored_at >= since, scores.c.toxic.is_(True),
+                    comments.c.text.is_not(None), comments.c.deleted_at.is_(None), when >= since)
              .order_by(scores.c.toxicity.desc(), comments.c.id.desc())
              .limit(ROW_LIMIT))
     if focus is not None:

@@ -6,6 +6,7 @@ markup string, so comment text cannot inject rich markup or terminal escape sequ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
@@ -63,8 +64,9 @@ def age(when: datetime | None, now: datetime) -> str:
 
 def _duration(span: timedelta) -> str:
     seconds = int(span.total_seconds())
+    # Days only from two on: "24h" reads better than "1d".
     for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
+        if seconds % size == 0 and seconds >= (2 * size if unit == "d" else size):
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 
@@ -152,18 +154,38 @@ def header(snap: Snapshot, width: int, height: int) -> RenderableType:
 
 # --- sources -------------------------------------------------------------------------------------
 
-def _source_cells(row: SourceRow, snap: Snapshot, wide: bool, trend: int, bar: int) -> list[Text]:
+@dataclass(frozen=True)
+class _SourceColumns:
+    """Which optional columns fit a sources table of a given width, and how wide trend and bars are."""
+
+    counts: bool  # comment count and last collection
+    details: bool  # stance percentages and the collection problem
+    trend: int
+    bar: int
+
+    @classmethod
+    def fit(cls, width: int, n_targets: int, points: int) -> _SourceColumns:
+        counts, details = width >= 120, width >= 160
+        columns = 5 + n_targets + (2 if counts else 0) + (1 if details else 0)
+        fixed = 27 + (17 if counts else 0) + (20 + 8 * n_targets if details else 0)
+        room = width - 4 - fixed - 3 * (columns - 1)  # what is left for the trend and the bars
+        trend = min(points, 24, max(6, room - 10 * n_targets))
+        return cls(counts, details, trend, max(4, min(12, (room - trend) // n_targets)))
+
+
+def _source_cells(row: SourceRow, snap: Snapshot, cols: _SourceColumns) -> list[Text]:
     toxic_style = "bold red" if (row.toxic_share or 0) >= 0.3 else ""
     cells = [_safe(row.name, 24, "cyan"), Text(f"{row.comments_per_hour:.1f}")]
-    if wide:
+    if cols.counts:
         cells.append(Text(str(row.comments)))
     cells += [Text(_percent(row.toxic_share), style=toxic_style),
-              sparkline(row.toxic_trend, trend, "red")]
-    cells += [stance_bar(row.stance.get(key, (0.0, 0.0, 0.0)), bar, numbers=wide)
+              sparkline(row.toxic_trend, cols.trend, "red")]
+    cells += [stance_bar(row.stance.get(key, (0.0, 0.0, 0.0)), cols.bar, numbers=cols.details)
               for key, _ in snap.targets]
     cells.append(Text(str(row.slur_count), style="magenta" if row.slur_count else ""))
-    if wide:
+    if cols.counts:
         cells.append(Text(age(row.last_success_at, snap.now)))
+    if cols.details:
         problem = Text()
         if row.consecutive_failures:
             problem.append(f"{row.consecutive_failures}× ", style="bold red")
@@ -174,29 +196,27 @@ def _source_cells(row: SourceRow, snap: Snapshot, wide: bool, trend: int, bar: i
 
 def sources_table(snap: Snapshot, width: int, height: int) -> RenderableType:
     """Per source over the span: comments per hour, toxic share with its trend, stance bars, slurs."""
-    wide = width >= WIDE
-    n_targets = max(1, len(snap.targets))
-    bar = 12 if wide else max(4, min(10, (width - 52) // n_targets))
-    trend = min(len(snap.window_starts), 24 if wide else max(6, width - 46 - n_targets * (bar + 1)))
+    cols = _SourceColumns.fit(width, max(1, len(snap.targets)), len(snap.window_starts))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True,
                   padding=(0, 1), header_style="bold")
-    table.add_column("source", no_wrap=True, ratio=None, max_width=24, overflow="ellipsis")
+    table.add_column("source", no_wrap=True, max_width=24, overflow="ellipsis")
     table.add_column("c/h", justify="right", no_wrap=True)
-    if wide:
+    if cols.counts:
         table.add_column("comments", justify="right", no_wrap=True)
     table.add_column("toxic", justify="right", no_wrap=True)
-    table.add_column(f"trend {_duration(snap.span)}", no_wrap=True, min_width=trend)
+    table.add_column(f"trend {_duration(snap.span)}", no_wrap=True, min_width=cols.trend)
     for _, label in snap.targets:
-        table.add_column(_safe(label, 12), no_wrap=True, min_width=bar)
+        table.add_column(_safe(label, 12), no_wrap=True, min_width=cols.bar + (8 if cols.details else 0))
     table.add_column("slurs", justify="right", no_wrap=True)
-    if wide:
+    if cols.counts:
         table.add_column("collected", no_wrap=True)
+    if cols.details:
         table.add_column("problem", no_wrap=True, overflow="ellipsis", ratio=1)
     room = max(1, height - 4)  # panel border and table header
     rows = list(snap.sources)
     shown = rows if len(rows) <= room else rows[:room - 1]
     for row in shown:
-        table.add_row(*_source_cells(row, snap, wide, trend, bar))
+        table.add_row(*_source_cells(row, snap, cols))
     if len(shown) < len(rows):
         table.add_row(Text(f"… {len(rows) - len(shown)} more", style="grey50"))
     body: RenderableType = table
@@ -217,7 +237,8 @@ def alerts_panel(snap: Snapshot, width: int, height: int) -> RenderableType:
     if not snap.alerts:
         return Panel(Text("no firing or pending alerts", style="green"), title=title,
                      title_align="left", box=box.ROUNDED)
-    table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 1))
+    # One space between columns: narrow panels need the room for rule names.
+    table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 1, 0, 0))
     table.add_column("state", no_wrap=True)
     table.add_column("rule", no_wrap=True, overflow="ellipsis", ratio=2)
     table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=16)
@@ -245,11 +266,11 @@ def coinages_panel(snap: Snapshot, width: int, height: int) -> RenderableType:
     if not snap.coinages:
         return Panel(Text("nothing awaiting review", style="grey50"), title=title,
                      title_align="left", box=box.ROUNDED)
-    table = Table(box=None, pad_edge=False, expand=True, padding=(0, 1), header_style="bold")
-    table.add_column("term", no_wrap=True, overflow="ellipsis", ratio=1)
+    table = Table(box=None, pad_edge=False, expand=True, padding=(0, 1, 0, 0), header_style="bold")
+    table.add_column("term", no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
     table.add_column("target", no_wrap=True, overflow="ellipsis", max_width=10)
     table.add_column("n", justify="right", no_wrap=True)
-    table.add_column("authors", justify="right", no_wrap=True)
+    table.add_column("authors" if width >= 40 else "auth", justify="right", no_wrap=True)
     if width >= 60:
         table.add_column("first seen", no_wrap=True)
     room = max(1, height - 3)
@@ -285,7 +306,7 @@ def toxic_comments_panel(snap: Snapshot, width: int, height: int) -> RenderableT
         cells.append(_safe(c.author or "anonymous", 24, "grey50"))
         if wide:
             cells.append(Text(age(c.at, snap.now)))
-        cells.append(_safe(c.text, 400))
+        cells.append(_safe(c.text, max(20, width)))  # no more than a row can show: faster to measure
         table.add_row(*cells)
     return Panel(table, title=title, title_align="left", box=box.ROUNDED, padding=(0, 1))
 
@@ -309,6 +330,7 @@ def source_summary(snap: Snapshot, width: int, height: int) -> RenderableType:
     grid.add_row("toxic", Text(_percent(row.toxic_share),
                                style="bold red" if (row.toxic_share or 0) >= 0.3 else ""))
     bar = max(10, min(40, width - 30))
+    grid.add_row("trend", sparkline(row.toxic_trend, min(len(row.toxic_trend), bar), "red"))
     for key, label in snap.targets:
         line = stance_bar(row.stance.get(key, (0.0, 0.0, 0.0)), bar, numbers=True)
         grid.add_row(_safe(label, 16), line)
@@ -329,6 +351,8 @@ def source_summary(snap: Snapshot, width: int, height: int) -> RenderableType:
 def _bars(values: Sequence[float | None], width: int, rows: int, style: str) -> list[Text]:
     """A column chart `rows` high: each column is one value, drawn with eighth blocks."""
     points = _resample(values, width)
+    if points and len(points) < width:  # widen each column to use the room
+        points = [v for v in points for _ in range(width // len(points))]
     top = max((v for v in points if v is not None), default=0.0) or 1.0
     eighths = [0 if v is None else max(1 if v > 0 else 0, round(v / top * rows * 8)) for v in points]
     lines = []
@@ -375,6 +399,6 @@ NATURAL_HEIGHT: dict[str, Callable[[Snapshot], int]] = {
     "alerts": lambda s: max(1, len(s.alerts)) + 2,
     "coinages": lambda s: (len(s.coinages) + 1 if s.coinages else 1) + 2,
     "toxic_comments": lambda s: max(1, len(s.toxic_comments)) + 2,
-    "source_summary": lambda s: 5 + len(s.targets),
+    "source_summary": lambda s: 7 + len(s.targets),
     "trend": lambda s: 8,
 }

@@ -5,6 +5,8 @@ All text here is invented for the demo. Comments with `at_s <= 0` are on the sit
 five are abusive, several use coined slurs (NATOD, Natostan, Putler, Ruzzland, EUdSSR, Natoisten,
 укронацисты, рашисты, натофашисты, гейропа), and they take sides for and against NATO and Russia,
 so that scores, aggregates and the demo alert all have something to show within a minute.
+Posts are about a minute old at start because the collector re-checks an article after
+max(interval, age / 8): young threads are re-read every few seconds, as a real breaking story is.
 """
 
 from __future__ import annotations
@@ -60,39 +62,39 @@ BLOGS: dict[str, Blog] = {
 POSTS: tuple[Post, ...] = (
     Post("rest-1", "rest", 412, "nato-brigade-litauen", "Neue Brigade in Litauen: Schutz oder Provokation?",
          "Ab nächstem Jahr sollen dauerhaft deutsche Soldaten an der Ostflanke stehen. Was bedeutet das "
-         "für die Sicherheit im Baltikum – und für das Verhältnis zu Moskau?", 3 * 3600),
+         "für die Sicherheit im Baltikum – und für das Verhältnis zu Moskau?", 58),
     Post("rest-2", "rest", 415, "gaspreise-sanktionen", "Gaspreise und Sanktionen: Wer zahlt die Rechnung?",
          "Die Heizkosten bleiben hoch. Wir haben Leserinnen und Leser gefragt, wie sie über die "
-         "Sanktionen gegen Russland denken.", 2 * 3600),
+         "Sanktionen gegen Russland denken.", 57),
     Post("wpd-1", "wpdiscuz", 88, "finland-sweden-one-year-in", "Finland and Sweden one year in: is the alliance stronger?",
          "Two new members have changed the map of the Baltic Sea. Our correspondent looks at what has "
-         "changed on the ground, from Gotland to the Finnish border.", 4 * 3600),
+         "changed on the ground, from Gotland to the Finnish border.", 60),
     Post("wpd-2", "wpdiscuz", 91, "kremlin-ceasefire-talk", "The Kremlin talks ceasefire while the shelling goes on",
          "Moscow signals openness to a truce along the current front line. Kyiv and its partners are "
-         "sceptical. What would a freeze mean?", 90 * 60),
+         "sceptical. What would a freeze mean?", 56),
     Post("blg-1", "blogger", 5301, "nato-na-vostok", "Расширение НАТО на восток: кто кого обманул?",
          "Спор об обещаниях девяностых не утихает. Разбираемся, что на самом деле было сказано и "
-         "записано, и почему это важно сегодня.", 5 * 3600),
+         "записано, и почему это важно сегодня.", 59),
     Post("blg-2", "blogger", 5302, "sankcii-i-ceny", "Санкции и цены: как живут люди в регионах",
-         "Мы поговорили с жителями трёх областей о ценах на лекарства, продукты и бензин.", 150 * 60),
+         "Мы поговорили с жителями трёх областей о ценах на лекарства, продукты и бензин.", 55),
 )
 
 _C = ScriptedComment
 
 COMMENTS: tuple[ScriptedComment, ...] = (
     # --- Tagesdebatte (WordPress REST, German) ----------------------------------------------------
-    _C(1, "rest-1", -1500, "Klaus_Berger",
+    _C(1, "rest-1", -47, "Klaus_Berger",
        "Endlich übernimmt Deutschland Verantwortung an der Ostflanke. Die Balten haben allen Grund, "
        "der NATO dankbar zu sein."),
-    _C(2, "rest-1", -1200, "friedenstaube63",
+    _C(2, "rest-1", -38, "friedenstaube63",
        "Noch mehr Soldaten an die russische Grenze – so provoziert man den nächsten Krieg. Die NATO "
        "ist längst kein Verteidigungsbündnis mehr."),
-    _C(3, "rest-1", -900, "Wahrheitssucher",
+    _C(3, "rest-1", -28, "Wahrheitssucher",
        "Die NATOD-Kriegstreiber wollen uns alle verheizen. Wer das gut findet, ist ein hirnloser "
        "Schwachkopf!", toxic=True),
-    _C(4, "rest-1", -600, "Klaus_Berger",
+    _C(4, "rest-1", -19, "Klaus_Berger",
        "Mit Beleidigungen überzeugen Sie hier niemanden. Haben Sie auch ein Argument?", parent=3),
-    _C(5, "rest-1", -300, "M. Lindner",
+    _C(5, "rest-1", -9, "M. Lindner",
        "Litauen hat erlebt, was Moskau unter guter Nachbarschaft versteht. Ich verstehe jeden, der "
        "dort Schutz sucht."),
     _C(6, "rest-1", 3, "Ostfront_Olaf",
@@ -118,16 +120,16 @@ COMMENTS: tuple[ScriptedComment, ...] = (
        "Greetings from Ohio. Say what you want, but NATO is the best deal America ever made."),
     _C(14, "rest-1", 150, "Jens aus Kiel",
        "Fragen Sie mal in Butscha nach, ob Russland jemanden bedroht hat.", parent=12),
-    _C(15, "rest-2", -1700, "Heizkosten_Heinz",
+    _C(15, "rest-2", -53, "Heizkosten_Heinz",
        "Meine Nebenkostenabrechnung hat sich verdoppelt. Kann mir jemand erklären, wem diese "
        "Sanktionen eigentlich schaden?"),
-    _C(16, "rest-2", -1000, "Dr. Weber",
+    _C(16, "rest-2", -31, "Dr. Weber",
        "Die Sanktionen wirken langsam, aber sie wirken: Russlands Rüstungsindustrie kommt kaum noch "
        "an westliche Chips."),
-    _C(17, "rest-2", -420, "Michel_ungeschminkt",
+    _C(17, "rest-2", -13, "Michel_ungeschminkt",
        "Die Idioten in Berlin frieren lieber, als mit Russland zu reden. Dümmer geht's nicht, diese "
        "Vollpfosten!", toxic=True),
-    _C(18, "rest-2", -120, "Sabine",
+    _C(18, "rest-2", -4, "Sabine",
        "Billiges Gas ist nicht dasselbe wie Sicherheit. Die Abhängigkeit war der eigentliche Fehler."),
     _C(19, "rest-2", 6, "Russlandversteher_2",
        "Putin ist der einzige Staatsmann mit Rückgrat in Europa. Der Westen sollte sich bei Russland "
@@ -152,16 +154,16 @@ COMMENTS: tuple[ScriptedComment, ...] = (
        "Danke für den Artikel. Die Stimmen aus dem Erzgebirge fand ich besonders aufschlussreich."),
 
     # --- The Frontline Forum (wpDiscuz, English) ---------------------------------------------------
-    _C(30, "wpd-1", -1600, "nordic_watcher",
+    _C(30, "wpd-1", -50, "nordic_watcher",
        "Finland joining was the most predictable outcome of the invasion. Moscow did more for NATO "
        "recruitment than any diplomat ever could."),
-    _C(31, "wpd-1", -1100, "RealistPaul",
+    _C(31, "wpd-1", -34, "RealistPaul",
        "Expansion was always going to be read as a threat in Russia. That doesn't justify a war, "
        "but it explains a lot."),
-    _C(32, "wpd-1", -700, "TruthBomb77",
+    _C(32, "wpd-1", -22, "TruthBomb77",
        "Natostan keeps swallowing countries like a tumour. Wake up, sheeple, these warmongering "
        "morons are leading you to the slaughter!", toxic=True),
-    _C(33, "wpd-1", -250, "nordic_watcher",
+    _C(33, "wpd-1", -8, "nordic_watcher",
        "Finland applied. Nobody was swallowed – people voted for it.", parent=32),
     _C(34, "wpd-1", 9, "ivan_the_honest",
        "Russia is only defending itself. Every honest person knows this alliance exists to encircle us."),
@@ -184,13 +186,13 @@ COMMENTS: tuple[ScriptedComment, ...] = (
        "Good piece. The section on Gotland was especially useful."),
     _C(42, "wpd-1", 200, "Наташа_из_Нарвы",
        "Живу в Эстонии, у самой границы. Честно скажу: с НАТО нам спокойнее."),
-    _C(43, "wpd-2", -1400, "diplomat_dan",
+    _C(43, "wpd-2", -44, "diplomat_dan",
        "Any ceasefire that freezes the front line just gives the Kremlin time to rearm. We've seen "
        "this film since 2014."),
-    _C(44, "wpd-2", -800, "peacenow",
+    _C(44, "wpd-2", -25, "peacenow",
        "People are dying every single day. I would take an imperfect ceasefire over another year of "
        "trenches."),
-    _C(45, "wpd-2", -200, "Kyiv_Hawk",
+    _C(45, "wpd-2", -6, "Kyiv_Hawk",
        "Ruscists don't want peace, they want a pause to reload. Anyone who believes Lavrov is a "
        "gullible idiot.", toxic=True),
     _C(46, "wpd-2", 15, "BasedAmerican",
@@ -210,14 +212,14 @@ COMMENTS: tuple[ScriptedComment, ...] = (
        "manage."),
 
     # --- Взгляд из провинции (Blogger, Russian) ----------------------------------------------------
-    _C(60, "blg-1", -1650, "Сергей_П",
+    _C(60, "blg-1", -52, "Сергей_П",
        "НАТО обещало не расширяться на восток, а в итоге стоит у самых границ России. Понятно, "
        "почему в Москве нервничают."),
-    _C(61, "blg-1", -1300, "Ольга Миронова",
+    _C(61, "blg-1", -41, "Ольга Миронова",
        "Никто ничего письменно не обещал. Страны Балтии сами выбрали, с кем им безопаснее."),
-    _C(62, "blg-1", -850, "патриот_1987",
+    _C(62, "blg-1", -27, "патриот_1987",
        "Натовские шавки опять лают. Укронацисты и их западные хозяева получат своё, мрази.", toxic=True),
-    _C(63, "blg-1", -380, "Ольга Миронова",
+    _C(63, "blg-1", -12, "Ольга Миронова",
        "Оскорбления — не аргумент. Давайте обсуждать факты.", parent=62),
     _C(64, "blg-1", 4, "Дмитрий К.",
        "Путин сам толкнул Финляндию в НАТО. Лучшей рекламы для альянса не придумаешь."),
@@ -235,11 +237,11 @@ COMMENTS: tuple[ScriptedComment, ...] = (
        "Натофашисты из Брюсселя нас ненавидят, а вы им до сих пор верите, идиоты.", toxic=True),
     _C(70, "blg-1", 145, "Дмитрий К.",
        "Интересная статья, но не хватает карты с базами."),
-    _C(71, "blg-2", -1550, "Марина",
+    _C(71, "blg-2", -48, "Марина",
        "В нашем городе лекарства подорожали почти вдвое. Санкции бьют прежде всего по обычным людям."),
-    _C(72, "blg-2", -950, "экономист_Лев",
+    _C(72, "blg-2", -30, "экономист_Лев",
        "Импортозамещение идёт медленно, но кое-где работает: местный сыр и правда стал лучше."),
-    _C(73, "blg-2", -330, "Гоша",
+    _C(73, "blg-2", -10, "Гоша",
        "Евросоюз давно превратился в ЕвроСССР. Тупые евробюрократы, чтоб вы подавились своими "
        "санкциями!", toxic=True),
     _C(74, "blg-2", 10, "Марина",

@@ -184,6 +184,15 @@ class DetoxifyBackend:
         self.batch_size = batch_size
         self._detox = load_detoxify(entry)
 
+    @classmethod
+    def from_detoxify(cls, detox: Any, variant: str, version: str,
+                      batch_size: int = 32) -> DetoxifyBackend:
+        """Wrap an already built `detoxify.Detoxify` (benchmarks build full-size random ones)."""
+        self = cls.__new__(cls)
+        self.name, self.version, self.batch_size = f"detoxify-{variant}", version, batch_size
+        self._detox = detox
+        return self
+
     def score(self, texts: Sequence[str], langs: Sequence[str]) -> list[ToxicityScore]:
         out: list[ToxicityScore] = []
         for start in range(0, len(texts), self.batch_size):

@@ -73,6 +73,10 @@ _SPACED = re.compile(r"(?<![^\W_])[^\W_$@€](?:(?P<sep>[ .\-_*·•/|+~]{1,2})[
 _ONE_LETTER_WORDS = frozenset("aiIAвиксоуяаВИКСОУЯА")
 _STRETCH = re.compile(r"([^\W\d_])\1{2,}")
 _LEGIT_TRIPLE = frozenset("eflmnprstEFLMNPRST")  # Schifffahrt, Kaffeeernte, Stofffetzen
+_CYRILLIC = re.compile("[\u0400-\u052f]")
+_LETTERS = re.compile(r"[^\W\d_]")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+_GREEK = re.compile("[\u0370-\u03ff]")
 # Cheap test for "is there anything to undo"; most comments take the fast path.
 _SUSPECT = re.compile(r"[^\x00-\x7f]|[^\W\d_][\d@$€!|]|[\d@$€!|][^\W\d_]|([^\W\d_])\1\1"
                       r"|(?<![^\W_])[^\W_][ .\-_*·•/|+~]{1,2}[^\W_][ .\-_*·•/|+~]{1,2}[^\W_]")
@@ -90,6 +94,8 @@ def normalize(text: str) -> Normalized:
 
 def _char_pass(text: str) -> tuple[list[str], list[int]]:
     """Drop invisible characters and fold compatibility forms (fullwidth, math letters)."""
+    if not _INVISIBLE.search(text) and unicodedata.is_normalized("NFKC", text):
+        return list(text), list(range(len(text)))
     chars: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
@@ -138,6 +144,8 @@ def _word_pass(chars: list[str], offsets: list[int]) -> tuple[list[str], list[in
     """Per word: homoglyphs by majority script, leetspeak, stretched letters."""
     text = "".join(chars)
     doc_cyrillic = _cyrillic_majority(text)
+    # Lookalikes can only hide in a comment that mixes scripts.
+    mixed = _scripts(text) >= 2
     out_chars: list[str] = []
     out_offsets: list[int] = []
     protected = [m.span() for m in _ADDRESS.finditer(text)] if "@" in text or "/" in text else []
@@ -145,6 +153,9 @@ def _word_pass(chars: list[str], offsets: list[int]) -> tuple[list[str], list[in
     for match in _WORD.finditer(text):
         if protected and any(a <= match.start() < b for a, b in protected):
             continue
+        plain = match.group().isalpha() and not _STRETCH.search(match.group())
+        if plain and (not mixed or _scripts(match.group()) < 2):
+            continue  # nothing to undo in this word: it is copied with the text around it
         out_chars.extend(chars[pos:match.start()])
         out_offsets.extend(offsets[pos:match.start()])
         word = list(match.group())
@@ -160,6 +171,11 @@ def _word_pass(chars: list[str], offsets: list[int]) -> tuple[list[str], list[in
     return out_chars, out_offsets
 
 
+def _scripts(text: str) -> int:
+    """How many of Latin, Cyrillic and Greek occur in `text`."""
+    return bool(_LATIN.search(text)) + bool(_CYRILLIC.search(text)) + bool(_GREEK.search(text))
+
+
 def _is_cyrillic(ch: str) -> bool:
     return "\u0400" <= ch <= "\u04ff" or "\u0500" <= ch <= "\u052f"
 
@@ -169,8 +185,8 @@ def _is_latin(ch: str) -> bool:
 
 
 def _cyrillic_majority(text: str) -> bool:
-    cyr = sum(1 for ch in text if _is_cyrillic(ch))
-    return cyr * 2 > sum(1 for ch in text if ch.isalpha())
+    cyr = len(_CYRILLIC.findall(text))
+    return cyr * 2 > len(_LETTERS.findall(text))
 
 
 def _fix_script(word: list[str], doc_cyrillic: bool) -> list[str]:
@@ -229,7 +245,8 @@ def _fix_leet(word: list[str]) -> list[str]:
         elif i == 0:
             convert = run[0] in _LEET_LEAD and (letters >= 2 or not run[0].isdigit())
         else:
-            convert = run[0] in _LEET_TAIL and letters >= 3
+            # N4T0: a word already written in leet may end in a leet digit too.
+            convert = run[0] in _LEET_TAIL and (letters >= 3 or out != word)
         if convert and all(ch in table for ch in run):
             # A leading symbol starts a name ($oros); otherwise follow the word's case.
             out[i:j] = [table[ch].upper() if upper or i == 0 else table[ch] for ch in run]
@@ -245,8 +262,9 @@ def _unstretch(word: list[str], offsets: list[int]) -> tuple[list[str], list[int
     keep = [True] * len(word)
     long_word = len(text) >= 9
     for match in _STRETCH.finditer(text):
-        if long_word and len(match.group()) == 3 and match.group(1) in _LEGIT_TRIPLE:
-            continue
+        if len(match.group()) == 3 and (long_word and match.group(1) in _LEGIT_TRIPLE
+                                        or match.group(1) in "kK" or match.group(1) in "СS"):
+            continue  # Schifffahrt is a word, ЕСССР an acronym; KKK in Amerikkka is the message
         for i in range(match.start() + 1, match.end()):
             keep[i] = False
     return ([c for c, k in zip(word, keep) if k], [o for o, k in zip(offsets, keep) if k])

@@ -1,8 +1,9 @@
 """Stance toward each configured target (favor / against / none) for a batch of comments.
 
-A target that is not mentioned (by alias, obfuscated name or slur) gets `none`. For a mentioned
-target a small linear head reads the comment's multilingual sentence embedding (USE v3) and
-cues around the mention: praise and abuse, negation, reported speech, irony markers, slurs.
+A target that is not mentioned (by alias, obfuscated name, indirect reference or slur) gets
+`none`. For a mentioned target a small linear head reads the comment's multilingual sentence
+embedding (USE v3) and cues around the mention: praise and abuse, negation, reported speech,
+irony markers, slurs, and the framing of indirect references ("orcs", "Kiev regime").
 Targets with a trained head (NATO, Russia) average it with the target-independent cue head;
 added targets use the cue head alone, which reads no embedding.
 """
@@ -24,6 +25,9 @@ from monitor.score.targets import Mention, TargetMatcher
 __all__ = [
     "CUE_FEATURES",
     "DEFAULT_MODEL",
+    "EMBEDDING_DIM",
+    "GENERIC_HEAD",
+    "Head",
     "LABELS",
     "StanceModel",
     "TargetStanceScorer",
@@ -33,7 +37,7 @@ __all__ = [
 ]
 
 LABELS = ("favor", "against", "none")
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v1.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v2.npz"
 EMBEDDING_DIM = 512
 GENERIC_HEAD = "_generic"
 
@@ -46,20 +50,20 @@ _ABUSE = (
     "gesindel", "abschaum", "bedroh", "gefahr", "nieder mit", "auflös", "provoz", "provok",
     "zündel", "arroganz", "betrüg", "versag", "bankrott", "zerstör", "überf", "regime", "diktat",
     "tyrann", "größenwahn", "zwerg", "knecht", "troll", "todesurteil", "erpress", "gestohlen",
-    "entführ", "bomb", "kanonenfutter", "gefängnis", "verheiz", "werkzeug", "lügner",
+    "entführ", "bomb", "kanonenfutter", "gefängnis", "verheiz", "werkzeug", "lügner", "angriff",
     "warmonger", "criminal", "liar", "lie", "lying", "murder", "shame", "puppet", "vassal",
     "hypocri", "imperial", "occup", "invad", "invasion", "monster", "butcher", "pathetic",
     "ridiculous", "fuck", "f***", "scum", "threat", "danger", "down with", "disband", "provoc",
     "arrogan", "fail", "bankrupt", "destroy", "dictator", "tyrant", "megaloman", "racket", "evil",
     "rigged", "poison", "loot", "rape", "kidnap", "stole", "isolated", "collaps", "tool of",
-    "death sentence", "prison", "cannon fodder", "drunk", "inferiority", "warmongers",
+    "death sentence", "prison", "cannon fodder", "drunk", "inferiority", "attack",
     "поджигат", "преступ", "лж", "лгут", "врёт", "врет", "врут", "вран", "убий", "террор",
     "агресс", "позор", "пропаганд", "мафи", "марионет", "вассал", "лицемер", "империал",
     "оккупант", "окупант", "звер", "головорез", "клоун", "жалк", "смешн", "мраз", "угроз",
     "опасн", "долой", "распуст", "провоц", "провокац", "провал", "обанкрот", "разруш", "режим",
     "диктатор", "тиран", "свора", "бот", "тюрьм", "мародёр", "мародер", "похищ", "украл",
     "изоляц", "развал", "сдохн", "банд", "бензоколонк", "пушечн", "инструмент", "пьян", "комплекс",
-    "смертный приговор", "агресор",
+    "смертный приговор", "агресор", "напал", "нападени",
 )
 _PRAISE = (
     "danke", "respekt", "recht ", "recht.", "recht!", "richtig", "stolz", "freund", "partner",
@@ -118,6 +122,7 @@ CUE_FEATURES = (
     "praise_near", "abuse_near", "praise_all", "abuse_all", "negated_near", "reported_near",
     "irony", "irony_x_praise", "question_near", "exclaim", "slur", "direct_address", "equation",
     "other_target", "abuse_other_only", "mentions", "length", "mention_first",
+    "frame_favor", "frame_against", "implicit_only",
 )
 
 
@@ -169,6 +174,9 @@ def cue_features(text: str, mentions: Sequence[Mention], other: Sequence[Mention
         math.log1p(len(mentions)),
         math.log1p(tokens) / 4.0,
         float(first < 0.2 * max(1, len(text))),
+        math.log1p(sum(m.kind == "favor" for m in mentions)),
+        math.log1p(sum(m.kind == "against" for m in mentions)),
+        float(all(m.implicit for m in mentions)),
     ]
 
 

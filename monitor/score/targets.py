@@ -1,4 +1,9 @@
-"""Finding mentions of stance targets (NATO, Russia …) in a comment, with character spans."""
+"""Finding mentions of stance targets (NATO, Russia …) in a comment, with character spans.
+
+A mention is a name (an alias: "Russland", "P*tin") or an indirect reference from the target's
+`implicit` lists ("the invaders", "орки", "Kiev regime"); `Mention.kind` says which, so a span
+over "Slava Ukraini" is never mistaken for a name of Russia.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,17 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from monitor.errors import ConfigError
 from monitor.score.normalize import Normalized, normalize
 
-__all__ = ["Mention", "TargetMatcher", "alias_pattern"]
+__all__ = ["IMPLICIT_KINDS", "Mention", "TargetMatcher", "alias_pattern", "masked_pattern"]
+
+# Kinds of indirect reference in targets.toml `implicit`: a plain reference, framing that sides
+# with the target, framing that sides against it; `unless` words void a nearby plain reference.
+IMPLICIT_KINDS = ("refer", "favor", "against")
+_UNLESS = "unless"
+# How many words either side of a plain indirect reference an `unless` word may stand.
+_UNLESS_WORDS = 3
 
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 # Russian noun/adjective endings stripped from an alias to get the stem that all cases share
@@ -32,12 +45,20 @@ _CYRILLIC_TAIL = r"(?:[а-яёіїєґ]{0,6}(?:-[а-яёіїєґ]+)?)"
 
 @dataclass(frozen=True)
 class Mention:
-    """One reference to a target; start/end are character offsets into the original text."""
+    """One reference to a target; start/end are character offsets into the original text.
+
+    kind is "name" for an alias, or the implicit kind ("refer", "favor", "against").
+    """
 
     target: str
     start: int
     end: int
     text: str
+    kind: str = "name"
+
+    @property
+    def implicit(self) -> bool:
+        return self.kind != "name"
 
 
 def _letters(word: str) -> str:
@@ -98,11 +119,11 @@ def masked_pattern(alias: str) -> str | None:
     return body + tail
 
 
-def _combined(aliases: Sequence[str]) -> re.Pattern[str]:
+def _combined(aliases: Sequence[str], prefix: str = _PREFIX) -> re.Pattern[str]:
     # Longest aliases first so "blok NATO" wins over "NATO" inside it.
     ordered = sorted(set(aliases), key=len, reverse=True)
     body = "|".join(alias_pattern(a) for a in ordered)
-    return re.compile(rf"(?<![\w]){_PREFIX}(?:{body})(?![\w])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w]){prefix}(?:{body})(?![\w])", re.IGNORECASE)
 
 
 def _combined_masked(aliases: Sequence[str]) -> re.Pattern[str] | None:
@@ -126,10 +147,23 @@ class TargetMatcher:
         self.keys: tuple[str, ...] = tuple(k.lower() for k in targets)
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._masked: dict[str, re.Pattern[str] | None] = {}
+        self._implicit: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        self._unless: dict[str, re.Pattern[str] | None] = {}
         for key, target in targets.items():
             aliases = [a for values in target.aliases.values() for a in values if a.strip()]
             self._patterns[key.lower()] = _combined(aliases)
             self._masked[key.lower()] = _combined_masked(aliases)
+            implicit: Mapping[str, Sequence[str]] = getattr(target, "implicit", None) or {}
+            unknown = set(implicit) - {*IMPLICIT_KINDS, _UNLESS}
+            if unknown:
+                raise ConfigError(f"unknown implicit kind(s) {', '.join(sorted(unknown))}",
+                                  key=f"targets.{key}.implicit",
+                                  fix=f"use {', '.join((*IMPLICIT_KINDS, _UNLESS))}")
+            self._implicit[key.lower()] = [
+                (kind, _combined(words, prefix=""))
+                for kind in IMPLICIT_KINDS if (words := [w for w in implicit.get(kind, ()) if w.strip()])]
+            unless = [w for w in implicit.get(_UNLESS, ()) if w.strip()]
+            self._unless[key.lower()] = _combined(unless, prefix="") if unless else None
         self._normalize = normalizer
 
     def find(self, text: str) -> dict[str, list[Mention]]:
@@ -148,9 +182,33 @@ class TargetMatcher:
             if maybe_masked and masked is not None:
                 spans |= {normalized.span(*m.span()) for m in masked.finditer(normalized.text)
                           if _plausibly_masked(m.group())}
-            if spans:
-                found[key] = [Mention(key, s, e, text[s:e]) for s, e in _merge(spans)]
+            named = [Mention(key, s, e, text[s:e]) for s, e in _merge(spans)]
+            indirect = self._indirect(key, text, named)
+            if named or indirect:
+                found[key] = sorted(named + indirect, key=lambda m: m.start)
         return found
+
+    def _indirect(self, key: str, text: str, named: Sequence[Mention]) -> list[Mention]:
+        """Implicit references that do not overlap a name ("Russian invaders" is one name)."""
+        taken = [(m.start, m.end) for m in named]
+        out: list[Mention] = []
+        unless = self._unless[key]
+        for kind, pattern in self._implicit[key]:
+            for m in pattern.finditer(text):
+                if any(s < m.end() and m.start() < e for s, e in taken):
+                    continue
+                if kind == "refer" and unless is not None and _near(unless, text, m.start(), m.end()):
+                    continue
+                taken.append(m.span())
+                out.append(Mention(key, m.start(), m.end(), m.group(), kind))
+        return out
+
+
+def _near(pattern: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether `pattern` matches within _UNLESS_WORDS words before `start` or after `end`."""
+    before = " ".join(text[:start].split()[-_UNLESS_WORDS:])
+    after = " ".join(text[end:].split()[:_UNLESS_WORDS])
+    return bool(pattern.search(before) or pattern.search(after))
 
 
 def _merge(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:

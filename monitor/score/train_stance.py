@@ -1,4 +1,5 @@
-"""Training and evaluating the stance heads on datasets/stance/ (train.jsonl, heldout.jsonl).
+"""Training and evaluating the stance heads on datasets/stance/ (train.jsonl; held out:
+heldout.jsonl and the war-posts slice heldout_war.jsonl).
 
     python -m monitor.score.train_stance            # train, write the model, print held-out F1
     python -m monitor.score.train_stance --eval     # only evaluate the shipped model
@@ -20,12 +21,14 @@ from monitor.score.stance import (DEFAULT_MODEL, GENERIC_HEAD, LABELS, Head,
                                   StanceModel, TargetStanceScorer, cue_features, load_encoder)
 from monitor.score.targets import TargetMatcher
 
-__all__ = ["Example", "evaluate", "load_examples", "macro_f1", "train", "translation_groups"]
+__all__ = ["HELDOUT_FILES", "Example", "evaluate", "load_examples", "macro_f1", "train", "translation_groups"]
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "datasets" / "stance"
 TARGETS_FILE = REPO / "config" / "targets.toml"
-VERSION = "v1"
+VERSION = "v2"
+# Held-out files, never trained on: the general set and the Russia–Ukraine war-posts slice.
+HELDOUT_FILES = ("heldout.jsonl", "heldout_war.jsonl")
 # Regularisation strengths tried by cross-validation on the training part only.
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
@@ -197,13 +200,15 @@ def main(argv: list[str] | None = None) -> None:
         model.save(args.model)
         print(json.dumps({"training": report}, indent=1))
     model = StanceModel.load(args.model)
-    heldout = load_examples(DATASET / "heldout.jsonl")
     scorer = TargetStanceScorer(targets, model, encoder)
-    print(json.dumps({"heldout": evaluate(scorer, heldout)}, indent=1))
     cue_only = StanceModel(model.version, {GENERIC_HEAD: model.heads[GENERIC_HEAD]},
                            model.cue_mean, model.cue_scale, model.none_without_mention)
-    print(json.dumps({"heldout_cue_head_only": evaluate(
-        TargetStanceScorer(targets, cue_only, encoder), heldout)}, indent=1))
+    for name in HELDOUT_FILES:
+        heldout = load_examples(DATASET / name)
+        stem = name.removesuffix(".jsonl")
+        print(json.dumps({stem: evaluate(scorer, heldout)}, indent=1))
+        print(json.dumps({f"{stem}_cue_head_only": evaluate(
+            TargetStanceScorer(targets, cue_only, encoder), heldout)}, indent=1))
 
 
 if __name__ == "__main__":

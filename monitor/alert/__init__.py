@@ -1,0 +1,1 @@
+"""Alerting: rule files, evaluation and the alert state machine, and email notification."""

@@ -1,0 +1,142 @@
+"""`monitor alerts`: list alerts, silences and the email outbox; add and end silences."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from monitor.cli import AppContext, pass_app
+
+__all__ = ["alerts"]
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    from monitor.config import parse_duration
+
+    try:
+        result = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if result <= timedelta(0):
+        raise click.BadParameter("must be positive, e.g. 2h")
+    return result
+
+
+def _matchers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, wanted = value.partition("=")
+        if not sep or not name.strip() or not wanted:
+            raise click.BadParameter(f"{value!r}: expected LABEL=VALUE, e.g. source=daily-news")
+        out[name.strip()] = wanted
+    if not out:
+        raise click.BadParameter("give at least one --match LABEL=VALUE")
+    return out
+
+
+@click.group()
+def alerts() -> None:
+    """Show firing and pending alerts, and silence them."""
+
+
+@alerts.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also show resolved alerts and sent emails.")
+@pass_app
+def list_cmd(app: AppContext, show_all: bool) -> None:
+    """Alerts by state, active silences and emails waiting in the outbox."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from monitor.alert.evaluate import active_silence, load_states
+    from monitor.store.db import open_engine
+    from monitor.store.schema import outbox, silences
+    from monitor.text import one_line
+
+    now = datetime.now(timezone.utc)
+    engine = open_engine(app.config)
+    with engine.connect() as conn:
+        states = load_states(conn)
+        active = [dict(r._mapping) for r in conn.execute(
+            select(silences).where(silences.c.ends_at > now).order_by(silences.c.id))]
+        mails = conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(20)).all()
+    console = Console(highlight=False)
+    order = {"firing": 0, "pending": 1, "resolved": 2}
+    shown = sorted((s for s in states.values() if show_all or s.state != "resolved"),
+                   key=lambda s: (order.get(s.state, 3), s.rule, sorted(s.labels.items())))
+    table = Table(title="Alerts", title_justify="left")
+    for col in ("state", "alert", "labels", "value", "since", "silenced"):
+        table.add_column(col)
+    for s in shown:
+        labels = " ".join(f"{k}={one_line(v)}" for k, v in sorted(s.labels.items()) if k != "alertname")
+        since = s.fired_at if s.state == "firing" else s.resolved_at if s.state == "resolved" else s.active_since
+        silence = active_silence(s.labels, [x for x in active if x["starts_at"] <= now], now)
+        table.add_row(s.state, one_line(s.labels.get("alertname", s.rule)), labels,
+                      "" if s.value is None else f"{s.value:.3g}",
+                      f"{since:%Y-%m-%d %H:%M}" if since else "", f"#{silence['id']}" if silence else "",
+                      style={"firing": "bold red", "pending": "yellow"}.get(s.state))
+    console.print(table if shown else "No alerts.")
+    if active:
+        stable = Table(title="Silences", title_justify="left")
+        for col in ("id", "matchers", "from", "until", "comment"):
+            stable.add_column(col)
+        for x in active:
+            stable.add_row(str(x["id"]), " ".join(f"{k}={one_line(v)}" for k, v in x["matchers"].items()),
+                           f"{x['starts_at']:%Y-%m-%d %H:%M}", f"{x['ends_at']:%Y-%m-%d %H:%M}",
+                           one_line(x["comment"] or ""))
+        console.print(stable)
+    waiting = [m for m in mails if show_all or m.status != "sent"]
+    if waiting:
+        mtable = Table(title="Outbox", title_justify="left")
+        for col in ("id", "status", "attempts", "subject", "next try", "last error"):
+            mtable.add_column(col)
+        for m in waiting:
+            mtable.add_row(str(m.id), m.status, str(m.attempts), one_line(m.subject),
+                           "" if m.status == "sent" else f"{m.next_attempt_at:%H:%M:%S}",
+                           one_line(m.last_error or "")[:80])
+        console.print(mtable)
+
+
+@alerts.command("silence")
+@click.option("--match", "matchers", multiple=True, callback=_matchers, metavar="LABEL=VALUE",
+              help="Label that must equal VALUE (repeatable; all must match), e.g. source=daily-news.")
+@click.option("--for", "duration", default="2h", show_default=True, callback=_duration,
+              help="How long the silence lasts, e.g. 30m, 2h, 1d.")
+@click.option("--comment", default="", help="Why (shown in `monitor alerts list`).")
+@pass_app
+def silence(app: AppContext, matchers: dict[str, str], duration: timedelta, comment: str) -> None:
+    """Mute notifications for alerts whose labels match, for a while."""
+    from sqlalchemy import insert
+
+    from monitor.store.db import open_engine
+    from monitor.store.schema import silences
+    from monitor.text import one_line
+
+    now = datetime.now(timezone.utc)
+    with open_engine(app.config).begin() as conn:
+        new_id = conn.execute(insert(silences).values(
+            matchers=matchers, starts_at=now, ends_at=now + duration, comment=comment or None,
+            created_at=now)).inserted_primary_key[0]
+    shown = " ".join(f"{k}={one_line(v)}" for k, v in matchers.items())
+    click.echo(f"silence #{new_id}: {shown} until {now + duration:%Y-%m-%d %H:%M} UTC")
+
+
+@alerts.command("unsilence")
+@click.argument("silence_id", type=int)
+@pass_app
+def unsilence(app: AppContext, silence_id: int) -> None:
+    """End silence SILENCE_ID now (see `monitor alerts list` for ids)."""
+    from sqlalchemy import update
+
+    from monitor.errors import InputError
+    from monitor.store.db import open_engine
+    from monitor.store.schema import silences
+
+    now = datetime.now(timezone.utc)
+    with open_engine(app.config).begin() as conn:
+        done = conn.execute(update(silences).where(silences.c.id == silence_id, silences.c.ends_at > now)
+                            .values(ends_at=now)).rowcount
+    if not done:
+        raise InputError(f"no active silence #{silence_id}; `monitor alerts list` shows the active ones")
+    click.echo(f"silence #{silence_id} ended")

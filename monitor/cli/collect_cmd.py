@@ -1,0 +1,93 @@
+"""`monitor collect --once`: one collection pass over the configured sources into the database."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from monitor.cli import AppContext, pass_app
+from monitor.errors import InputError
+
+__all__ = ["collect"]
+
+
+class _RichProgress:
+    """A progress bar per source on stderr while it runs; summaries are printed by the command."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _RichProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: str, name: str, **details: Any) -> None:
+        from rich.markup import escape
+
+        from monitor.text import one_line
+
+        if event == "start":
+            self.tasks[name] = self.progress.add_task(escape(one_line(name)), total=details["total"] or 1)
+        elif event == "article":
+            self.progress.advance(self.tasks[name])
+        elif event == "done":
+            self.progress.remove_task(self.tasks.pop(name))
+
+
+@click.command("collect")
+@click.option("--source", "names", multiple=True, metavar="NAME",
+              help="Collect only this source (repeatable); default: every enabled source.")
+@click.option("--once", is_flag=True, required=True,
+              help="Run one pass and exit (continuous collection is the daemon's job: `monitor run`).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress display (default: when stderr is a terminal).")
+@pass_app
+def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool | None) -> int:
+    """Collect new and changed comments from the configured sources into the database.
+
+    Prints one summary line per source; exits 1 if any source failed.
+    """
+    from monitor.collect.runner import collect_all
+    from monitor.store.db import open_engine
+
+    config = app.config
+    sources = config.sources
+    if names:
+        known = {s.name: s for s in sources}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise InputError(f"unknown source(s): {', '.join(missing)} "
+                             f"(configured: {', '.join(sorted(known)) or 'none'}; see {config.paths.sources})")
+        sources = [known[n] for n in names]
+    enabled = [s for s in sources if s.enabled or names]
+    if not enabled:
+        click.echo(f"No enabled sources in {config.paths.sources}; add a [[source]] table.", err=True)
+        return 0
+    engine = open_engine(config)
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        if show:
+            with _RichProgress() as bar:
+                outcomes = collect_all(engine, config, _force_enabled(enabled), progress=bar)
+        else:
+            outcomes = collect_all(engine, config, _force_enabled(enabled))
+    finally:
+        engine.dispose()
+    for outcome in outcomes:
+        click.echo(outcome.summary())
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _force_enabled(sources: list[Any]) -> list[Any]:
+    # A source named on the command line is collected even when disabled in the config.
+    return [s if s.enabled else s.model_copy(update={"enabled": True}) for s in sources]

@@ -1,0 +1,179 @@
+"""Stance per target: labels a reader would agree with, the output shape, the shared embeddings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pytest
+
+from monitor.config import Config, TargetConfig, load_config, load_targets
+from monitor.errors import ModelError
+from monitor.score.base import CommentScore, SlurHit
+from monitor.score.stance import (DEFAULT_MODEL, StanceModel, TargetStanceScorer, load_encoder,
+                                  scorer_from_config)
+from monitor.score.train_stance import evaluate, load_examples
+
+REPO = Path(__file__).resolve().parents[2]
+DATASET = REPO / "datasets" / "stance"
+
+
+class CountingEncoder:
+    """The real USE encoder, remembering which texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        self.inner = load_encoder()
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        self.seen.extend(texts)
+        return self.inner.encode(list(texts))
+
+
+@pytest.fixture(scope="module")
+def targets() -> dict[str, TargetConfig]:
+    return load_targets(REPO / "config" / "targets.toml")
+
+
+@pytest.fixture(scope="module")
+def model() -> StanceModel:
+    return StanceModel.load(DEFAULT_MODEL)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """The shipped targets with a throw-away data folder."""
+    main = tmp_path / "monitor.toml"
+    main.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n'
+                    f'targets = "{REPO / "config" / "targets.toml"}"\n', encoding="utf-8")
+    return load_config(main, environ={})
+
+
+@pytest.fixture
+def encoder() -> CountingEncoder:
+    return CountingEncoder()
+
+
+@pytest.fixture
+def scorer(targets: dict[str, TargetConfig], model: StanceModel,
+           encoder: CountingEncoder) -> TargetStanceScorer:
+    return TargetStanceScorer(targets, model, encoder)
+
+
+def _labels(scorer: TargetStanceScorer, texts: list[str], slurs: list[list[SlurHit]] | None = None
+            ) -> list[dict[str, str]]:
+    results = scorer.score_batch(texts, ["de"] * len(texts), slurs or [[] for _ in texts])
+    return [{key: r.label for key, r in result.items()} for result in results]
+
+
+def test_every_text_gets_one_result_per_configured_target(scorer: TargetStanceScorer) -> None:
+    results = scorer.score_batch(["Hallo", "Die NATO tagt."], ["de", "de"], [[], []])
+    assert [sorted(r) for r in results] == [["nato", "russia"], ["nato", "russia"]]
+    assert all(0.0 <= s.score <= 1.0 for r in results for s in r.values())
+
+
+def test_a_comment_without_a_mention_is_none_and_is_not_encoded(
+        scorer: TargetStanceScorer, encoder: CountingEncoder) -> None:
+    texts = ["Die Spritpreise sind eine Frechheit!", "Who cares, my pension is too small.",
+             "Погода сегодня ужасная."]
+    assert _labels(scorer, texts) == [{"nato": "none", "russia": "none"}] * 3
+    assert encoder.seen == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Diese Nato ist eine Bande von Kriegstreibern und Lügnern.", {"nato": "against"}),
+    ("Putin is a murderer and a liar.", {"russia": "against"}),
+    ("Россия — великая страна, горжусь нашей армией!", {"russia": "favor"}),
+    ("Gott sei Dank schützt uns die Nato, ich bin froh darüber.", {"nato": "favor"}),
+    ("Russland hat alles richtig gemacht, Respekt an Moskau!", {"russia": "favor"}),
+    ("НАТО — агрессивный блок поджигателей войны.", {"nato": "against"}),
+])
+def test_clear_opinions_get_their_label(scorer: TargetStanceScorer, text: str,
+                                        expected: dict[str, str]) -> None:
+    labels = _labels(scorer, [text])[0]
+    assert {key: labels[key] for key in expected} == expected
+
+
+def test_reported_speech_and_questions_are_not_the_commenters_stance(scorer: TargetStanceScorer) -> None:
+    labels = _labels(scorer, ["Laut Bericht kündigte die Nato an, das Manöver im Mai abzuhalten.",
+                              "How many soldiers does NATO have in Estonia?"])
+    assert [row["nato"] for row in labels] == ["none", "none"]
+
+
+def test_against_ukraine_is_not_in_favour_of_russia(scorer: TargetStanceScorer) -> None:
+    labels = _labels(scorer, ["Die Ukraine ist ein korruptes Loch, keinen Cent mehr dafür!"])[0]
+    assert labels == {"nato": "none", "russia": "none"}
+
+
+def test_a_slur_toward_a_target_counts_as_a_hostile_mention(scorer: TargetStanceScorer) -> None:
+    text = "Diese Bombenbrüder gehören vor Gericht."
+    hit = SlurHit(term="Bombenbrüder", normalized="bombenbrüder", target="nato", kind="coined",
+                  start=6, end=18)
+    assert _labels(scorer, [text], [[hit]])[0] == {"nato": "against", "russia": "none"}
+    assert _labels(scorer, [text])[0]["nato"] == "none"
+
+
+def test_shared_embeddings_give_the_same_labels_without_encoding_again(
+        scorer: TargetStanceScorer, encoder: CountingEncoder) -> None:
+    texts = ["Die NATO ist schuld an allem.", "Nichts zu sehen hier.", "Putin hat recht."]
+    own = scorer.score_batch(texts, ["de"] * 3, [[], [], []])
+    encoder.seen.clear()
+    shared = scorer.score_batch(texts, ["de"] * 3, [[], [], []],
+                                embeddings=encoder.inner.encode(texts))
+    assert encoder.seen == []
+    assert [{k: r.label for k, r in row.items()} for row in shared] == \
+        [{k: r.label for k, r in row.items()} for row in own]
+    with pytest.raises(ValueError, match="2 rows for 3 texts"):
+        scorer.score_batch(texts, ["de"] * 3, [[], [], []], embeddings=np.zeros((2, 512)))
+
+
+def test_an_added_target_is_scored_by_the_cue_head(model: StanceModel, encoder: CountingEncoder) -> None:
+    targets = {"ukraine": TargetConfig(key="ukraine", label="Ukraine",
+                                       aliases={"de": ["Ukraine"], "en": ["Ukraine"], "ru": ["Украина"]})}
+    scorer = TargetStanceScorer(targets, model, encoder)
+    labels = _labels(scorer, ["Die Ukraine ist ein Mafiastaat voller Lügner!", "Schönes Wetter heute."])
+    assert labels == [{"ukraine": "against"}, {"ukraine": "none"}]
+    assert encoder.seen == []  # the cue head reads no embedding
+
+
+def test_monitor_score_lines_carry_stance_per_target_in_lower_case(
+        scorer: TargetStanceScorer) -> None:
+    stance = scorer.score_batch(["Die NATO ist ein Kriegstreiberverein!"], ["de"], [[]])[0]
+    line = CommentScore(id=1, lang="de", toxicity=0.4, toxic=False, model="m", stance=stance).to_json()
+    out = json.loads(json.dumps(line))["stance"]
+    assert set(out) == {"nato", "russia"}
+    assert out["nato"]["label"] == "against" and 0.5 < out["nato"]["score"] <= 1.0
+    assert out["russia"]["label"] == "none"
+
+
+def test_scorer_from_config_uses_the_configured_targets(config: Config) -> None:
+    scorer = scorer_from_config(config)
+    assert scorer.keys == tuple(config.targets)
+    assert scorer.version.startswith("stance-")
+
+
+def test_a_missing_model_says_how_to_train_it(tmp_path: Path, config: Config) -> None:
+    with pytest.raises(ModelError, match="python -m monitor.score.train_stance"):
+        scorer_from_config(config, tmp_path / "nope.npz")
+
+
+def test_heldout_macro_f1_per_target_stays_useful(scorer: TargetStanceScorer) -> None:
+    report = evaluate(scorer, load_examples(DATASET / "heldout.jsonl"))
+    assert set(report) == {"nato", "russia"}
+    for key, entry in report.items():
+        assert entry["macro_f1"] >= 0.7, (key, entry)
+        assert min(entry[lang] for lang in ("de", "en", "ru")) >= 0.6, (key, entry)
+
+
+def test_the_labelled_set_covers_every_label_and_keeps_heldout_apart() -> None:
+    train = load_examples(DATASET / "train.jsonl")
+    heldout = load_examples(DATASET / "heldout.jsonl")
+    assert not {ex.text for ex in train} & {ex.text for ex in heldout}
+    for key in ("nato", "russia"):
+        for rows in (train, heldout):
+            labels = [ex.stance[key] for ex in rows]
+            assert {lab: labels.count(lab) > 10 for lab in ("favor", "against", "none")} == \
+                {"favor": True, "against": True, "none": True}
+    assert {ex.lang for ex in train} == {"de", "en", "ru"}
