@@ -127,8 +127,9 @@ def _print_once(spec: DashboardSpec, load: Loader, width: int | None, height: in
 
     from monitor.dashboard.layout import build_layout
 
-    console = Console(highlight=False)
-    w, h = width or console.width, height or console.height
+    # rich clamps a print's width to the console's, so the console itself gets the asked size.
+    console = Console(highlight=False, width=width, height=height)
+    w, h = console.width, console.height
     console.print(build_layout(spec, load(), w, h), width=w, height=h)
 
 

@@ -74,9 +74,9 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
     if batch_size:
         pipeline.batch_size = batch_size
     skipped: list[int] = []
-    source = input_path.open(encoding="utf-8") if input_path else click.get_text_stream("stdin")
+    source = input_path.open(encoding="utf-8") if input_path else sys.stdin
     sink = (output_path.open("w", encoding="utf-8") if output_path
-            else click.get_text_stream("stdout"))
+            else sys.stdout)
     total = None
     if input_path and sys.stderr.isatty():
         with input_path.open(encoding="utf-8") as fh:

@@ -240,7 +240,7 @@ def alerts_panel(snap: Snapshot, width: int, height: int) -> RenderableType:
     # One space between columns: narrow panels need the room for rule names.
     table = Table(box=None, show_header=False, pad_edge=False, expand=True, padding=(0, 1, 0, 0))
     table.add_column("state", no_wrap=True)
-    table.add_column("rule", no_wrap=True, overflow="ellipsis", ratio=2)
+    table.add_column("rule", no_wrap=True, overflow="ellipsis", ratio=3, min_width=min(22, max(8, width // 4)))
     table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("since", no_wrap=True)

@@ -77,7 +77,7 @@ def write_demo_config(demo_dir: Path, base: Any, site_urls: Mapping[str, str], s
                      "purge": "1d", "jitter_s": 0.0, "misfire_grace_s": 30.0},
         "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
                  "sender": "monitor-demo@localhost", "recipients": [_RECIPIENT]},
-        "alerts": {"group_wait": "2s", "group_interval": "30s", "repeat_interval": "30m",
+        "alerts": {"group_wait": "0s", "group_interval": "30s", "repeat_interval": "30m",
                    "send_resolved": True},
         "daemon": {"stop_timeout_s": 5.0},
     }
@@ -146,8 +146,11 @@ def _log_to_file(path: Path, verbose: bool, console: bool) -> Callable[[], None]
         handlers.append(to_err)
     root.handlers[:] = handlers
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("apscheduler", "httpx", "httpcore", "alembic", "transformers", "mail.log"):
+    for noisy in ("httpx", "httpcore", "alembic", "transformers", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # With second-long intervals a job still running (the first scoring loads the models) makes
+    # APScheduler warn that it skipped the next run: expected here, not worth a line.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
     def restore() -> None:
         to_file.close()
@@ -227,6 +230,20 @@ def _show_dashboard(config: Any, engine: Any, stop: threading.Event, deadline: f
              console=console, keyboard=_keyboard_until(stop, deadline))
 
 
+def _print_progress(progress: _Progress, summary: DemoSummary, stop: threading.Event, started: float,
+                    deadline: float | None, echo: Callable[[str], None]) -> None:
+    """A progress line every few seconds, and one per fired alert, until stop or the deadline."""
+    while True:
+        stop.wait(_PROGRESS_EVERY_S if deadline is None
+                  else max(0.0, min(_PROGRESS_EVERY_S, deadline - time.monotonic())))
+        summary.seconds = time.monotonic() - started
+        for line in progress.sample(summary):
+            echo(line)
+        echo(progress.line(summary))
+        if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
+            return
+
+
 def run_demo(base: Any, *, demo_dir: Path | None = None, dashboard: bool = True,
              duration: float | None = None, until_alert: bool = False, verbose: bool = False,
              echo: Callable[[str], None] = print) -> DemoSummary:
@@ -282,15 +299,7 @@ def run_demo(base: Any, *, demo_dir: Path | None = None, dashboard: bool = True,
             if dashboard:
                 _show_dashboard(config, daemon.engine, stop, deadline, console)
             else:
-                while True:
-                    stop.wait(_PROGRESS_EVERY_S if deadline is None
-                              else max(0.0, min(_PROGRESS_EVERY_S, deadline - time.monotonic())))
-                    summary.seconds = time.monotonic() - started
-                    for line in progress.sample(summary):
-                        echo(line)
-                    echo(progress.line(summary))
-                    if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
-                        break
+                _print_progress(progress, summary, stop, started, deadline, echo)
         except KeyboardInterrupt:
             echo("stopping …")
         finally:

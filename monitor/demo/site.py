@@ -82,6 +82,7 @@ class DemoSite:
         self.started_at = (started_at or datetime.now(timezone.utc)).replace(microsecond=0)
         self.posts = list(posts)
         self.comments = sorted(comments, key=lambda c: (c.at_s, c.cid))
+        self._by_cid = {c.cid: c for c in self.comments}
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._threads: list[threading.Thread] = []
         self.requests = 0  # served so far, across the three blogs
@@ -126,8 +127,15 @@ class DemoSite:
     def urls(self) -> dict[str, str]:
         return {key: self.url(key) for key in self._servers}
 
+    def post_url(self, post: Post) -> str:
+        """The article page of a post, as its blog links it."""
+        return self._servers[post.blog].demo.post_url(post)  # type: ignore[attr-defined]
+
     def elapsed(self) -> float:
         return self.clock() - self.t0
+
+    def by_cid(self, cid: int) -> ScriptedComment:
+        return self._by_cid[cid]
 
     def published(self, comment: ScriptedComment) -> datetime:
         return self.started_at + timedelta(seconds=comment.at_s)
@@ -359,16 +367,13 @@ class _WordPress(_Router):
             post = posts[c.post]
             number = self.comment_id(c)
             items.append({"id": number, "post": post.number,
-                          "parent": self.comment_id(self._by_cid(c.parent)) if c.parent else 0,
+                          "parent": self.comment_id(self.site.by_cid(c.parent)) if c.parent else 0,
                           "author": 0, "author_name": c.author, "author_url": "",
                           **self._dates(self.site.published(c)),
                           "content": {"rendered": _paragraphs(c.text)},
                           "link": f"{self.post_url(post)}#comment-{number}", "status": "approved",
                           "type": "comment"})
         return self._paged(items, query, 10)
-
-    def _by_cid(self, cid: int) -> ScriptedComment:
-        return next(c for c in self.site.comments if c.cid == cid)
 
     # feeds and sitemaps
 
@@ -474,7 +479,7 @@ class _WpDiscuz(_WordPress):
 
         def render(c: ScriptedComment, level: int) -> str:
             number = self.comment_id(c)
-            parent = self.comment_id(self._by_cid(c.parent)) if c.parent else 0
+            parent = self.comment_id(self.site.by_cid(c.parent)) if c.parent else 0
             when = self.local(self.site.published(c))
             stamp = f"{when:%B} {when.day}, {when:%Y} {when.hour % 12 or 12}:{when:%M} {when:%p}".lower()
             replies = "".join(render(r, min(level + 1, 5)) for r in children.get(c.cid, []))
@@ -574,14 +579,11 @@ class _Blogger(_Router):
             links = [("alternate", "text/html", f"{url}?showComment={ms}#c{cid}")]
             if c.parent:
                 links.append(("related", "application/atom+xml", f"{self.base}/feeds/{number}/comments/"
-                              f"default/{self.comment_id(self._by_cid(c.parent))}"))
+                              f"default/{self.comment_id(self.site.by_cid(c.parent))}"))
             entries.append({"id": f"tag:blogger.com,1999:blog-{_BLOGGER_BLOG_ID}.post-{cid}",
                             "published": self.stamp(self.site.published(c)), "title": c.text[:40],
                             "content": _paragraphs(c.text), "author": c.author, "links": links})
         return entries
-
-    def _by_cid(self, cid: int) -> ScriptedComment:
-        return next(c for c in self.site.comments if c.cid == cid)
 
     def feed(self, query: dict[str, list[str]], entries: list[dict[str, Any]], title: str,
              feed_path: str) -> Response:

@@ -111,7 +111,8 @@ def _upsert(normalized: str, rows: list[Any], now: datetime, window: timedelta,
     return slur_candidates.insert().values(normalized=normalized, status="pending", **values)
 
 
-def list_candidates(engine: Engine, limit: int = 20, status: str = "pending") -> list[dict[str, Any]]:
+def list_candidates(engine: Engine, limit: int = 20,
+                    status: str = "pending") -> list[dict[str, Any]]:
     """Candidates with `status`, the fastest-spreading first."""
     query = (select(slur_candidates).where(slur_candidates.c.status == status)
              .order_by(slur_candidates.c.score.desc(), slur_candidates.c.count.desc(),
@@ -136,16 +137,18 @@ def _set_status(engine: Engine, term: str, target: str, status: str) -> None:
                 status=status, examples=[], updated_at=now))
 
 
-def accept(engine: Engine, lexicon_dir: Path | str, term: str, target: str, *, kind: str = "coinage",
-           severity: int = 2, lang: str = "any", note: str = "") -> LexiconEntry:
-    """Add `term` to the lexicon (accepted.toml in `lexicon_dir`) and mark the candidate accepted."""
+def accept(engine: Engine, lexicon_dir: Path | str, term: str, target: str, *,
+           kind: str = "coinage", severity: int = 2, lang: str = "any",
+           note: str = "") -> LexiconEntry:
+    """Add `term` to the lexicon (accepted.toml in `lexicon_dir`); mark the candidate accepted."""
     term = term.strip()
     if not term or " " in term:
         raise InputError(f"{term!r} is not one word: accept single coined words "
                          "(write phrases as a pattern in a lexicon file)")
     lexicon = load_lexicon(lexicon_dir)
     if target not in lexicon.targets:
-        raise InputError(f"unknown target {target!r}: use one of {', '.join(sorted(lexicon.targets))}")
+        known = ", ".join(sorted(lexicon.targets))
+        raise InputError(f"unknown target {target!r}: use one of {known}")
     if kind not in KINDS:
         raise InputError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     if any(e.pattern is None and _key(e.term) == _key(term) for e in lexicon.entries):

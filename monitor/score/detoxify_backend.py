@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -25,8 +24,6 @@ __all__ = [
     "load_detoxify",
     "pull_bundle",
 ]
-
-log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = 1
 MANIFEST = "manifest.json"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -16,18 +15,23 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _NON_RUSSIAN_CYRILLIC = set("іїєґўјљњђћџѓќѕ")
 # Fewer letters than this is not enough evidence for any language.
 _MIN_LETTERS = 3
+# Frequent short words: on short comments they are surer evidence than letter statistics,
+# which mistake terse German for Danish or Dutch.
+_FUNCTION_WORDS = {
+    "de": set("der die das den dem des und ist nicht du ich ein eine einen zu mit sich auf für "
+              "es sie wir ihr bist sind hat haben wird werden nur aber oder wenn dass mal man "
+              "kein keine auch doch noch schon halt was wer wie warum hier jetzt euch dich mir "
+              "mich dir uns von vom zum zur im am beim nach über unter gegen ohne sehr".split()),
+    "en": set("the and is are you to of a an in that it for on with this not i be have has "
+              "was were what they we your my no just so but do does did can will would should "
+              "he she his her them their our me him who why how here there about from than "
+              "thanks very".split()),
+}
 
 
-def _script(ch: str) -> str | None:
-    """'cyr', 'lat' or None for a letter, judged by its Unicode name."""
-    if ch.isascii():
-        return "lat" if ch.isalpha() else None
-    name = unicodedata.name(ch, "")
-    if name.startswith("CYRILLIC"):
-        return "cyr"
-    if name.startswith("LATIN"):
-        return "lat"
-    return None
+# Basic, Latin-1 and Extended-A/B Latin letters; the Cyrillic block and its supplement.
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
+_CYRILLIC = re.compile(r"[\u0400-\u052f]")
 
 
 def script_counts(text: str) -> tuple[int, int, list[str], list[str]]:
@@ -39,8 +43,8 @@ def script_counts(text: str) -> tuple[int, int, list[str], list[str]]:
     cyr_words: list[str] = []
     lat_words: list[str] = []
     for word in _WORD.findall(text):
-        c = sum(1 for ch in word if _script(ch) == "cyr")
-        latin = sum(1 for ch in word if _script(ch) == "lat")
+        c = len(_CYRILLIC.findall(word))
+        latin = len(_LATIN.findall(word))
         # A word like "Pуtin" with one look-alike letter belongs to the script most of it uses.
         if c > latin:
             cyr += len(word)
@@ -95,6 +99,23 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
             else:
                 out.append("ru")
             continue
-        found = lat_det.detect_language_of(" ".join(lat_words))
-        out.append(codes.get(found, "other") if found is not None else "other")
+        latin_text = " ".join(lat_words)
+        out.append(_latin_language(latin_text, lat_det, codes))
     return out
+
+
+def _latin_language(text: str, detector: Any, codes: dict[Any, str]) -> str:
+    """de, en or other for Latin-script text: function words first, letter statistics after."""
+    words = text.lower().split()
+    hits = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    best = max(hits, key=hits.__getitem__)
+    if hits[best] >= 3 and hits[best] >= 3 * min(hits.values()) + 3:
+        return best  # plenty of function words of one language: no need for statistics
+    found = detector.detect_language_of(text)
+    verdict = codes.get(found, "other") if found is not None else "other"
+    if hits[best] >= 2 and hits[best] > min(hits.values()) and verdict != best:
+        # Only a confident verdict for a third language overrules the function words.
+        if verdict == "other" and detector.compute_language_confidence(text, found) >= 0.7:
+            return "other"
+        return best
+    return verdict

@@ -104,7 +104,7 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read lexicon file: {exc.strerror}", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(path),
-                          fix="fix the syntax; `monitor slurs check` validates the folder") from None
+                          fix="`monitor slurs check` validates the folder") from None
 
 
 def _word_list(value: Any, path: Path, key: str) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
-from monitor.errors import NotConfigured
+from monitor.errors import ModelError, NotConfigured
 from monitor.score.base import (CommentScore, ScoreInput, SlurDetector, SlurHit, StanceResult,
                                 StanceScorer, ToxicityBackend)
 
@@ -46,12 +46,9 @@ def build_backends(config: Any) -> tuple[dict[str, Route], list[str]]:
                 loaded[wanted] = DetoxifyBackend(scoring.detoxify_dir,
                                                  wanted.removeprefix("detoxify-"))
             except NotConfigured as exc:
-                notes.append(f"{wanted} off: {exc.reason}")
+                notes.append(f"{wanted} off, built-in model used instead: {exc.reason}")
                 loaded[wanted] = builtin
         backend = loaded[wanted]
-        if backend is builtin and wanted != "builtin":
-            log.warning("toxicity for %r falls back to the built-in model: %s is not available",
-                        lang, wanted)
         default = builtin.threshold if backend is builtin else DETOXIFY_THRESHOLD
         threshold = scoring.toxic_threshold if scoring.toxic_threshold is not None else default
         routes[lang] = Route(backend, threshold)
@@ -80,14 +77,18 @@ class ScoringPipeline:
             slurs = detector_from_config(config, use_lexicon)
         except NotConfigured as exc:
             notes.append(f"slurs off: {exc.reason}")
+        except ModelError as exc:  # toxicity still works without it; say why it is missing
+            notes.append(f"slurs off: {exc}")
         try:
             from monitor.score.stance import scorer_from_config
 
             stance = scorer_from_config(config)
         except NotConfigured as exc:
             notes.append(f"stance off: {exc.reason}")
+        except ModelError as exc:
+            notes.append(f"stance off: {exc}")
         for note in notes:
-            log.info("scoring: %s", note)
+            log.warning("scoring: %s", note)
         return cls(routes, slurs, stance, config.scoring.batch_size, notes)
 
     def describe(self) -> str:

@@ -74,7 +74,9 @@ def is_established(word: str, threshold: float = _ESTABLISHED) -> bool:
 
 
 def _is_ending(rest: str) -> bool:
-    return rest == "" or rest in _ENDINGS or (_is_cyrillic(rest) and bool(_RU_ENDINGS.fullmatch(rest)))
+    if rest == "" or rest in _ENDINGS:
+        return True
+    return _is_cyrillic(rest) and bool(_RU_ENDINGS.fullmatch(rest))
 
 
 def _is_inflection(rest: str) -> bool:
@@ -201,7 +203,7 @@ class _Discovery:
                 if not tail:
                     continue
                 for suffix in self.suffixes:
-                    # Ukrai|n|azis, Puti|n|azis, Е|С|ССР: the morpheme may share the stem's last letter.
+                    # Ukrai|n|azis, Е|С|ССР: the morpheme may share the stem's last letter.
                     if not link and stem[-1] == suffix[0] and suffix.startswith(_OVERLAPPING) \
                             and tail.startswith(suffix[1:]) and not is_established(form):
                         after = tail[len(suffix) - 1:]
@@ -226,6 +228,8 @@ class _Discovery:
 
     def _blend(self, form: str) -> str | None:
         """Put|ler: the head of a name with the tail of a hated name (Hitler)."""
+        if any(form[:i] in self.names for i in range(2, len(form) + 1)):
+            return None  # the whole name is there (Kreml-Erlass, Press-Raids): no blend
         for name, target in self.names_by.get(form[:2], ()):
             if not form.startswith(name[:3]):
                 continue
@@ -255,8 +259,8 @@ class _Discovery:
             variant = form.replace(bad, good)
             for stem, target in self._stems_at(variant, 0):
                 rest = variant[len(stem):]
-                if len(stem) >= 3 and stem in self.names and (_is_ending(rest) or _is_wordish(rest)) \
-                        and not is_established(form):
+                if len(stem) >= 3 and stem in self.names and not is_established(form) \
+                        and (_is_ending(rest) or _is_wordish(rest)):
                     return target
         return None
 

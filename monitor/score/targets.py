@@ -20,8 +20,9 @@ __all__ = ["IMPLICIT_KINDS", "Mention", "TargetMatcher", "alias_pattern", "maske
 # with the target, framing that sides against it; `unless` words void a nearby plain reference.
 IMPLICIT_KINDS = ("refer", "favor", "against")
 _UNLESS = "unless"
-# How many words either side of a plain indirect reference an `unless` word may stand.
-_UNLESS_WORDS = 3
+# How many words either side of a plain indirect reference an `unless` word may stand
+# ("die Amerikaner sind die eigentlichen Besatzer").
+_UNLESS_WORDS = 4
 
 _CYRILLIC = re.compile(r"[а-яёіїєґ]", re.IGNORECASE)
 # Russian noun/adjective endings stripped from an alias to get the stem that all cases share

@@ -9,6 +9,8 @@ import pytest
 
 from monitor.alert.smtp import DeliveryError, SmtpTarget, build_message
 
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
+
 SENT_AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
@@ -76,3 +78,53 @@ def test_starttls_to_a_server_without_it_says_to_check_the_security_setting(smtp
     with pytest.raises(DeliveryError) as err:
         SmtpTarget("127.0.0.1", smtp_server.port, security="starttls").send(message())
     assert "smtp.security" in str(err.value)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made with the openssl command line."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_encrypted_delivery_with_login(certificate, security):
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = certificate
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((session.authenticated, envelope.content))
+            return "250 OK"
+
+    port = unused_port()
+    accept = lambda server, session, envelope, mechanism, data: AuthResult(success=data.password == b"pw")  # noqa: E731
+    # aiosmtpd does not count implicit TLS as TLS for AUTH, so it must be told to offer AUTH anyway.
+    kwargs = ({"tls_context": server_ctx, "require_starttls": True} if security == "starttls"
+              else {"ssl_context": server_ctx, "auth_require_tls": False})
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=accept,
+                            auth_required=True, **kwargs)
+    controller.start()
+    try:
+        client_ctx = ssl.create_default_context(cafile=str(cert))
+        SmtpTarget("127.0.0.1", port, security=security, username="monitor", password="pw",
+                   ssl_context=client_ctx).send(message())
+    finally:
+        controller.stop()
+    assert len(received) == 1 and received[0][0] is True

@@ -23,7 +23,7 @@ TARGETS = ["nato", "russia"]
 
 @pytest.fixture(scope="module")
 def history() -> pl.DataFrame:
-    return aggregate.synthetic_frame(ROWS, sources=SOURCES, articles_per_source=20, days=DAYS, targets=TARGETS)
+    return aggregate.synthetic_frame(ROWS, sources=SOURCES, days=DAYS, targets=TARGETS)
 
 
 def test_full_recompute_hourly_and_daily(benchmark, history):
@@ -36,7 +36,7 @@ def test_full_recompute_hourly_and_daily(benchmark, history):
 
 def test_incremental_tick_with_one_new_hour(benchmark, history):
     last = history["ts"].max()
-    new_hour = aggregate.synthetic_frame(ROWS // (DAYS * 24), sources=SOURCES, articles_per_source=20,
+    new_hour = aggregate.synthetic_frame(ROWS // (DAYS * 24), sources=SOURCES,
                                          days=1 / 24, start=last + timedelta(seconds=1), targets=TARGETS, seed=1)
     frame = pl.concat([history, new_hour])
 
@@ -49,3 +49,52 @@ def test_incremental_tick_with_one_new_hour(benchmark, history):
     hours = result.filter((pl.col("window_s") == 3600) & (pl.col("scope") == "overall"))
     assert hours.height <= 3  # only the touched hour(s), not the whole history
     assert hours["comment_count"].sum() >= new_hour.height
+
+
+def test_incremental_tick_from_the_database(benchmark, tmp_path):
+    """The daemon's real tick: read what changed from SQLite, recompute, write the touched windows."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert
+
+    from monitor.config import load_config
+    from monitor.store.db import engine_for_url
+    from monitor.store.schema import articles, comments, metadata, scores, sources
+
+    stored = 100_000 if FULL else 2_000
+    engine = engine_for_url(f"sqlite:///{tmp_path / 'bench.db'}")
+    metadata.create_all(engine)
+    config = load_config(None, environ={})
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    frame = aggregate.synthetic_frame(stored + stored // (DAYS * 24), sources=20,
+                                      days=DAYS + 1 / 24, start=start, targets=TARGETS)
+
+    def store(rows: pl.DataFrame) -> None:
+        with engine.begin() as conn:
+            for i, row in enumerate(rows.iter_rows(named=True)):
+                cid = row["comment_id"] + 1
+                conn.execute(insert(comments).values(
+                    id=cid, source_id=int(row["source"][3:]) + 1, article_id=int(row["article"]) + 1,
+                    external_id=str(cid), author_pseudonym=row["author"], text="x", content_hash="h",
+                    published_at=row["ts"], first_seen_at=row["ts"], updated_at=row["ts"], edit_count=0,
+                    needs_scoring=False))
+                conn.execute(insert(scores).values(
+                    comment_id=cid, model_version="m", content_hash="h", lang="en", toxicity=row["toxicity"],
+                    toxic=row["toxic"], attributes={}, slurs=[],
+                    stance={t: {"label": row[f"stance_{t}"], "score": 1.0} for t in TARGETS},
+                    scored_at=row["ts"]))
+
+    with engine.begin() as conn:
+        conn.execute(insert(sources), [{"id": i + 1, "name": f"src{i}", "platform": "wordpress", "url": "https://x",
+                                        "created_at": start, "state": {}} for i in range(20)])
+        pairs = frame.select("article", "source").unique().iter_rows()
+        conn.execute(insert(articles), [{"id": int(article) + 1, "source_id": int(source[3:]) + 1,
+                                         "external_id": article, "url": "u", "discovered_at": start,
+                                         "comment_count": 0, "state": {}} for article, source in pairs])
+    old, new = frame.head(stored), frame.tail(frame.height - stored)
+    store(old)
+    aggregate.run(engine, config, now=start + timedelta(days=DAYS))
+    store(new)
+    stats = benchmark.pedantic(aggregate.run, args=(engine, config), kwargs={"now": start + timedelta(days=DAYS + 1)},
+                               rounds=1, iterations=1)
+    assert stats.windows_recomputed <= 4 and stats.comments_read < stored / 10

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def comments(n: int, seed: int = 0) -> list[str]:
-    """Comment-like texts of typical length (1–4 sentences) from our own example sentences."""
+    """Comment-like texts of typical length (2–7 sentences, about 250 characters on average)
+    from our own example sentences."""
     sentences = []
     for path in sorted((REPO / "datasets" / "toxicity").glob("*.tsv")):
         with path.open(encoding="utf-8", newline="") as fh:
@@ -37,7 +38,7 @@ def comments(n: int, seed: int = 0) -> list[str]:
     out = []
     for _ in range(n):
         pool = rng.choice(sentences)
-        out.append(" ".join(rng.choice(pool) for _ in range(rng.randint(1, 4))))
+        out.append(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 7))))
     return out
 
 

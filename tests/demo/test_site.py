@@ -143,12 +143,12 @@ def test_blogger_comment_feed_pages_with_start_index(site, clock):
 def test_monitor_extract_reads_the_demo_pages_and_feeds(site, capsys):
     released = site.released()
     wpd_post = next(p for p in POSTS if p.blog == "wpdiscuz")
-    wpd_url = site._servers["wpdiscuz"].demo.post_url(wpd_post)  # type: ignore[attr-defined]
-    blg_post = next(p for p in POSTS if p.blog == "blogger")
-    blg_router = site._servers["blogger"].demo  # type: ignore[attr-defined]
-    atom_url = f"{site.url('blogger')}/feeds/{blg_router.post_number(blg_post)}/comments/default"
+    blg_post = next(p for p in site.posts_of("blogger"))
+    feed = httpx.get(site.url("blogger") + "/feeds/posts/default", params={"alt": "json"}).json()["feed"]
+    atom_url = next(link["href"] for link in feed["entry"][0]["link"]
+                    if link["rel"] == "replies" and "atom" in link["type"])
 
-    for url, post in ((wpd_url, wpd_post), (atom_url, blg_post)):
+    for url, post in ((site.post_url(wpd_post), wpd_post), (atom_url, blg_post)):
         code, out, err = run_cli(capsys, "extract", url)
         assert code == 0, err
         lines = [json.loads(line) for line in out.splitlines()]

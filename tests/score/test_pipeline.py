@@ -76,8 +76,8 @@ def test_missing_detoxify_bundle_falls_back_to_builtin_with_a_reason(tmp_path: P
 
 
 def test_configured_threshold_overrides_the_model_default(tmp_path: Path) -> None:
-    strict = ScoringPipeline(build_backends(_config(tmp_path / "a", "toxic_threshold = 0.99"))[0])
-    lax = ScoringPipeline(build_backends(_config(tmp_path / "b", "toxic_threshold = 0.01"))[0])
+    strict = ScoringPipeline(build_backends(_config(tmp_path / "a", "toxic_threshold = 1.0"))[0])
+    lax = ScoringPipeline(build_backends(_config(tmp_path / "b", "toxic_threshold = 0.0"))[0])
     text = [ScoreInput(1, "Halt die Fresse, du Idiot."), ScoreInput(2, "Schönes Wetter heute.")]
     assert [r.toxic for r in strict.score_batch(text)] == [False, False]
     assert [r.toxic for r in lax.score_batch(text)] == [True, True]

@@ -107,6 +107,26 @@ def test_against_ukraine_is_not_in_favour_of_russia(scorer: TargetStanceScorer) 
     assert labels == {"nato": "none", "russia": "none"}
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Die Orks haben wieder ein Krankenhaus beschossen. Abschaum.", "against"),
+    ("Invaders go home, every single one of them.", "against"),
+    ("Слава Украине! Героям слава!", "against"),
+    ("Das Kiewer Regime beschießt seit Jahren Donezk, und keinen interessiert es.", "favor"),
+    ("Наши бойцы освободили ещё одно село, молодцы!", "favor"),
+    ("The liberation of Donbass is going well, finally.", "favor"),
+])
+def test_war_comments_that_never_name_russia_still_get_a_stance_toward_it(
+        scorer: TargetStanceScorer, text: str, expected: str) -> None:
+    assert _labels(scorer, [text])[0]["russia"] == expected
+
+
+def test_an_indirect_reference_in_reported_speech_or_a_question_is_none(
+        scorer: TargetStanceScorer) -> None:
+    labels = _labels(scorer, ["Laut Bericht haben die Besatzer Cherson verlassen.",
+                              "How many soldiers have died in the SMO so far?"])
+    assert [row["russia"] for row in labels] == ["none", "none"]
+
+
 def test_a_slur_toward_a_target_counts_as_a_hostile_mention(scorer: TargetStanceScorer) -> None:
     text = "Diese Bombenbrüder gehören vor Gericht."
     hit = SlurHit(term="Bombenbrüder", normalized="bombenbrüder", target="nato", kind="coined",
@@ -167,10 +187,19 @@ def test_heldout_macro_f1_per_target_stays_useful(scorer: TargetStanceScorer) ->
         assert min(entry[lang] for lang in ("de", "en", "ru")) >= 0.6, (key, entry)
 
 
+def test_heldout_war_posts_macro_f1_toward_russia_stays_useful(scorer: TargetStanceScorer) -> None:
+    entry = evaluate(scorer, load_examples(DATASET / "heldout_war.jsonl"))["russia"]
+    assert entry["macro_f1"] >= 0.75, entry
+    assert min(entry[lang] for lang in ("de", "en", "ru")) >= 0.7, entry
+
+
 def test_the_labelled_set_covers_every_label_and_keeps_heldout_apart() -> None:
     train = load_examples(DATASET / "train.jsonl")
     heldout = load_examples(DATASET / "heldout.jsonl")
-    assert not {ex.text for ex in train} & {ex.text for ex in heldout}
+    war = load_examples(DATASET / "heldout_war.jsonl")
+    assert not {ex.text for ex in train} & {ex.text for ex in heldout + war}
+    assert {lab: sum(ex.stance["russia"] == lab for ex in war) >= 20
+            for lab in ("favor", "against", "none")} == {"favor": True, "against": True, "none": True}
     for key in ("nato", "russia"):
         for rows in (train, heldout):
             labels = [ex.stance[key] for ex in rows]

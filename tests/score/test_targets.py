@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import TargetConfig, load_targets
+from monitor.errors import ConfigError
 from monitor.score.targets import TargetMatcher
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,3 +77,37 @@ def test_a_target_added_in_config_is_matched_under_its_lower_case_key() -> None:
     assert matcher.keys == ("ukraine",)
     text = "Kiews Führung und die ukrainischen Soldaten, Украины, US help, not us."
     assert [m.text for m in matcher.find(text)["ukraine"]] == ["Kiews", "Украины", "US"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Die Orks haben wieder Charkiw beschossen.", [("Orks", "against")]),
+    ("Slava Ukraini! Heute mehr denn je.", [("Slava Ukraini", "against")]),
+    ("Киевский режим обстреливает Донецк.", [("Киевский режим", "favor")]),
+    ("Наши бойцы держатся!", [("Наши бойцы", "favor")]),
+    ("The invaders blew up the dam.", [("invaders", "refer")]),
+    ("СВО идёт третий год.", [("СВО", "refer")]),
+    # A name and an indirect reference side by side stay two mentions of their own kind.
+    ("Russian occupiers out!", [("Russian", "name"), ("occupiers", "refer")]),
+])
+def test_indirect_references_are_mentions_marked_with_their_kind(
+        matcher: TargetMatcher, text: str, expected: list[tuple[str, str]]) -> None:
+    mentions = matcher.find(text)["russia"]
+    assert [(text[m.start:m.end], m.kind) for m in mentions] == expected
+    assert [m.implicit for m in mentions] == [kind != "name" for _, kind in expected]
+
+
+@pytest.mark.parametrize("text", [
+    "Die Amerikaner sind die eigentlichen Besatzer.",   # someone else's occupiers
+    "Der Aggressor ist die NATO.",
+    "Heute spielt das Orchester Wagner.",               # the composer, not the mercenaries
+    "Das Kalibrieren der Waage dauert.",
+])
+def test_indirect_references_about_someone_else_are_not_russia(matcher: TargetMatcher, text: str) -> None:
+    assert "russia" not in matcher.find(text)
+
+
+def test_an_unknown_implicit_kind_is_a_config_error_that_names_the_kinds() -> None:
+    targets = {"russia": TargetConfig(key="russia", label="Russia", aliases={"de": ["Russland"]},
+                                      implicit={"pro": ["Kiewer Regime"]})}
+    with pytest.raises(ConfigError, match="refer, favor, against, unless"):
+        TargetMatcher(targets)
