@@ -51,6 +51,7 @@ class NotifyStats:
     failed_attempts: int = 0
     waiting: int = 0
     elapsed_s: float = 0.0
+    email_enabled: bool = True
 
 
 def backoff(attempts: int) -> timedelta:
@@ -306,13 +307,20 @@ def deliver(engine: Engine, config: Any, now: datetime, transport: Transport) ->
 
 def run(engine: Engine, config: Any, now: datetime | None = None,
         transport: Transport | None = None) -> NotifyStats:
-    """Queue the emails that are due and send the outbox (the daemon's notification job)."""
+    """Queue the emails that are due and send the outbox (the daemon's notification job).
+
+    Without smtp.host or any recipient, email is off: nothing is queued (`email_enabled` False)."""
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
-    if transport is None:
-        transport = SmtpTarget.from_config(config.smtp)
     if not config.smtp.recipients and not any(r.get("to") for r in config.alerts.routes):
-        raise NotConfigured("email", "no recipients: set smtp.recipients or alerts.routes[].to")
+        # Email is off (the daemon says why once, at start): queue nothing, so that nothing old
+        # floods out the day it is switched on.
+        return NotifyStats(email_enabled=False)
+    if transport is None:
+        try:
+            transport = SmtpTarget.from_config(config.smtp)
+        except NotConfigured:
+            return NotifyStats(email_enabled=False)
     with engine.begin() as conn:
         queued = queue(conn, config, now)
     stats = deliver(engine, config, now, transport)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from monitor.demo.content import BLOGS
-from monitor.errors import MonitorError, StoreError
+from monitor.errors import InputError, MonitorError, StoreError
 
-__all__ = ["DEMO_RULES", "DemoSummary", "SOURCE_NAMES", "run_demo", "write_demo_config"]
+__all__ = ["DEMO_RULE", "DemoSummary", "SOURCE_NAMES", "run_demo", "write_demo_config"]
 
 log = logging.getLogger(__name__)
 
-DEMO_RULES = Path(__file__).resolve().parent / "rules"
+# Beside this module (not in a subfolder) so that package data "*.toml" ships it.
+DEMO_RULE = Path(__file__).resolve().parent / "demo_rule.toml"
 # Demo blog key → the source name it gets in sources.toml.
 SOURCE_NAMES = {"rest": "tagesdebatte", "wpdiscuz": "frontline-forum", "blogger": "vzglyad-blog"}
 _RECIPIENT = "moderation@demo.localhost"
@@ -57,7 +58,7 @@ def write_demo_config(demo_dir: Path, base: Any, site_urls: Mapping[str, str], s
     rules_dir.mkdir(parents=True)
     for path in sorted(Path(base.rules_dir).glob("*.toml")):
         shutil.copy(path, rules_dir / path.name)
-    shutil.copy(DEMO_RULES / "demo.toml", rules_dir / "demo.toml")
+    shutil.copy(DEMO_RULE, rules_dir / "demo.toml")
 
     scoring: dict[str, Any] = {"routing": dict(base.scoring.routing),
                                "detoxify_dir": str(base.scoring.detoxify_dir),
@@ -73,7 +74,7 @@ def write_demo_config(demo_dir: Path, base: Any, site_urls: Mapping[str, str], s
                     "respect_robots": True, "since": "2d", "recheck_until": "1d"},
         "scoring": scoring,
         # Seconds instead of minutes, so a whole cycle is visible within a minute.
-        "schedule": {"collect": "5s", "score": "2s", "aggregate": "5s", "alerts": "5s", "slurs": "20s",
+        "schedule": {"collect": "5s", "score": "2s", "aggregate": "3s", "alerts": "3s", "slurs": "20s",
                      "purge": "1d", "jitter_s": 0.0, "misfire_grace_s": 30.0},
         "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none",
                  "sender": "monitor-demo@localhost", "recipients": [_RECIPIENT]},
@@ -118,6 +119,14 @@ class _DemoLock:
     def __exit__(self, *exc: object) -> None:
         fcntl.flock(self._fh, fcntl.LOCK_UN)
         self._fh.close()
+
+
+def _check_demo_dir(demo_dir: Path, base: Any) -> None:
+    """The start deletes the previous run's database: never in a folder that holds someone else's."""
+    foreign_db = (demo_dir / "monitor.db").exists() and not (demo_dir / "demo.lock").exists()
+    if demo_dir == Path(base.data_dir).resolve() or foreign_db:
+        raise InputError(f"{demo_dir} holds a database that `monitor demo` did not create, and the demo "
+                         "clears its folder at start; give --dir an empty or new folder")
 
 
 def _clear_previous_run(demo_dir: Path, mail_dir: Path) -> None:
@@ -258,6 +267,7 @@ def run_demo(base: Any, *, demo_dir: Path | None = None, dashboard: bool = True,
     demo_dir = Path(demo_dir or Path(base.data_dir) / "demo").resolve()
     mail_dir = demo_dir / "mail"
     summary = DemoSummary()
+    _check_demo_dir(demo_dir, base)
     with _DemoLock(demo_dir):
         _clear_previous_run(demo_dir, mail_dir)
         console = None

@@ -95,7 +95,7 @@ class DemoSite:
             server.daemon_threads = True
             server.demo = _ROUTERS[blog.platform](self, blog)  # type: ignore[attr-defined]
             self._servers[key] = server
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                       name=f"demo-site-{key}", daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -162,7 +162,8 @@ class TargetMatcher:
                                   fix=f"use {', '.join((*IMPLICIT_KINDS, _UNLESS))}")
             self._implicit[key.lower()] = [
                 (kind, _combined(words, prefix=""))
-                for kind in IMPLICIT_KINDS if (words := [w for w in implicit.get(kind, ()) if w.strip()])]
+                for kind in IMPLICIT_KINDS
+                if (words := [w for w in implicit.get(kind, ()) if w.strip()])]
             unless = [w for w in implicit.get(_UNLESS, ()) if w.strip()]
             self._unless[key.lower()] = _combined(unless, prefix="") if unless else None
         self._normalize = normalizer

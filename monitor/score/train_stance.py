@@ -21,7 +21,8 @@ from monitor.score.stance import (DEFAULT_MODEL, GENERIC_HEAD, LABELS, Head,
                                   StanceModel, TargetStanceScorer, cue_features, load_encoder)
 from monitor.score.targets import TargetMatcher
 
-__all__ = ["HELDOUT_FILES", "Example", "evaluate", "load_examples", "macro_f1", "train", "translation_groups"]
+__all__ = ["HELDOUT_FILES", "Example", "evaluate", "load_examples", "macro_f1", "train",
+           "translation_groups"]
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "datasets" / "stance"

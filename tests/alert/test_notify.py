@@ -193,3 +193,12 @@ def test_route_sends_critical_alerts_to_their_own_recipients(engine, config, add
     fire(engine, config, add_comment)
     notify.run(engine, config, now=at(6))
     assert smtp_server.inbox.envelopes[0].rcpt_tos == ["moderators@example.org"]
+
+
+def test_without_smtp_host_nothing_is_queued(engine, config, add_comment, smtp_server):
+    config.smtp.host = ""
+    fire(engine, config, add_comment)
+    stats = notify.run(engine, config, now=at(6))
+    assert not stats.email_enabled and stats.queued == 0
+    with engine.connect() as conn:
+        assert conn.execute(select(outbox)).all() == []

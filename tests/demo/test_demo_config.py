@@ -10,7 +10,7 @@ from monitor.alert.rules import load_rules, rule_files
 from monitor.config import load_config
 from monitor.demo.content import COMMENTS
 from monitor.demo.run import SOURCE_NAMES, _DemoLock, run_demo, write_demo_config
-from monitor.errors import StoreError
+from monitor.errors import InputError, StoreError
 from tests.conftest import make_config_dir
 
 URLS = {"rest": "http://127.0.0.1:40001", "wpdiscuz": "http://127.0.0.1:40002",
@@ -68,3 +68,14 @@ def test_a_second_demo_in_the_same_folder_is_refused(tmp_path, base):
     with _DemoLock(demo_dir):
         with pytest.raises(StoreError, match="another `monitor demo`"):
             run_demo(base, demo_dir=demo_dir, dashboard=False, duration=1, echo=lambda line: None)
+
+
+def test_demo_refuses_a_folder_holding_a_database_it_did_not_create(tmp_path, base):
+    folder = tmp_path / "production"
+    folder.mkdir()
+    (folder / "monitor.db").write_bytes(b"precious")
+    with pytest.raises(InputError, match="did not create"):
+        run_demo(base, demo_dir=folder, dashboard=False, duration=1, echo=lambda line: None)
+    with pytest.raises(InputError, match="did not create"):
+        run_demo(base, demo_dir=base.data_dir, dashboard=False, duration=1, echo=lambda line: None)
+    assert (folder / "monitor.db").read_bytes() == b"precious"
