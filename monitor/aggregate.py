@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 STATE_WATERMARK = "aggregate.watermark"
+WATERMARK_OVERLAP = timedelta(minutes=15)
 STATE_COINAGES = "aggregate.coinages"
 
 # Scalar metrics shared by every target set; stance metrics are added per target.
@@ -373,7 +374,8 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
     with engine.connect() as conn:
         # The new watermark is read first: whatever commits meanwhile is seen again next run.
         new_mark = {"scored_at": _iso(conn.execute(select(func.max(scores.c.scored_at))).scalar()),
-                    "updated_at": _iso(conn.execute(select(func.max(comments.c.updated_at))).scalar())}
+                    "updated_at": _iso(conn.execute(select(func.max(comments.c.updated_at))).scalar()),
+                    "read_at": _iso(now)}
         mark = {} if full else (get_state(conn, STATE_WATERMARK) or {})
         known = {} if full else {k: _parse(v) for k, v in (get_state(conn, STATE_COINAGES) or {}).items()}
         touched: dict[int, set[datetime]] | None = None
@@ -381,15 +383,21 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
             frame = load_frame(conn, targets)
         else:
             ts = _comment_time().label("ts")
-            changed = []
-            if mark.get("scored_at"):
-                changed.append(comments.c.id.in_(select(scores.c.comment_id).where(
-                    scores.c.scored_at > _parse(mark["scored_at"]))))
-            if mark.get("updated_at"):
-                changed.append(comments.c.updated_at > _parse(mark["updated_at"]))
             query = select(ts).select_from(comments)
-            if changed:
-                query = query.where(or_(*changed))
+            scored_mark, updated_mark = _parse(mark.get("scored_at")), _parse(mark.get("updated_at"))
+            # With no mark for a column, every row counts as new (the first run, or the first
+            # scores after comments were already aggregated unscored).
+            if scored_mark and updated_mark:
+                # Timestamps are taken before their transactions commit, so a row stamped just
+                # before the last run may have committed just after it (concurrent workers, a long
+                # collection pass): rows stamped within WATERMARK_OVERLAP of that run are looked at
+                # again. After a quiet spell this adds nothing.
+                read_at = _parse(mark.get("read_at")) or min(scored_mark, updated_mark)
+                lookback = read_at - WATERMARK_OVERLAP
+                query = query.where(or_(
+                    comments.c.id.in_(select(scores.c.comment_id).where(
+                        scores.c.scored_at > min(scored_mark, lookback))),
+                    comments.c.updated_at > min(updated_mark, lookback)))
             times = [t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
                      for t in conn.execute(query).scalars() if t is not None]
             touched = touched_windows(times, settings.windows)

@@ -83,7 +83,7 @@ def test_training_round_trip_saves_a_model_that_scores_like_it_learnt(tmp_path: 
 
     model = load_builtin(tmp_path / "model")
     assert model.version == result.meta["version"]
-    assert set(result.report) == {"germeval", "own-en"}
+    assert set(result.report) == {"germeval", "own-en", "transfer-en"}
     assert result.report["germeval"]["official_f1"] > 0.8
     assert f"{result.report['germeval']['official_f1']:.4f}" in card
     unseen = model.score_raw(["Du bist ein Trottel, echt", "Du bist ein Freund, echt",
