@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.engine import make_url
 
+from monitor.errors import ConfigError, RuleError
+
 __all__ = ["CHECKS", "check_all"]
 
-# Component checks beyond monitor.toml itself: "module:function", each taking the config and
-# returning one summary line, raising ConfigError (or another MonitorError) when invalid.
-CHECKS: list[str] = []
+
+def _lexicon(config: Any) -> str:
+    from monitor.score.lexicon import load_lexicon
+
+    lexicon = load_lexicon(config.lexicon_dir, config.targets)
+    return (f"lexicon:  {len(lexicon.entries)} entries, {len(lexicon.targets)} slur targets "
+            f"from {config.lexicon_dir}")
+
+
+def _rules(config: Any) -> str:
+    from monitor.alert.rules import load_rules, rule_files
+
+    files = rule_files([], config.rules_dir)
+    try:
+        rules = load_rules(files, targets=sorted(config.targets), windows=list(config.aggregate.windows))
+    except RuleError as exc:
+        raise ConfigError(str(exc)) from None
+    return f"rules:    {len(rules)} rule(s) in {len(files)} file(s) in {config.rules_dir}"
+
+
+def _dashboards(config: Any) -> str:
+    from monitor.dashboard.layout import available_layouts, load_layout
+
+    names = available_layouts(config.dashboards_dir)
+    for name in names:
+        load_layout(name, config.dashboards_dir)
+    return f"layouts:  {', '.join(names) or 'none'} in {config.dashboards_dir}"
+
+
+# Component checks beyond monitor.toml itself; each returns one summary line and raises
+# ConfigError when its files are invalid.
+CHECKS: list[Callable[[Any], str]] = [_lexicon, _rules, _dashboards]
 
 
 def check_all(config: Any) -> list[str]:
@@ -25,7 +55,5 @@ def check_all(config: Any) -> list[str]:
         + (" (none configured yet)" if not config.sources else ""),
         f"  targets:  {', '.join(config.targets)} from {config.paths.targets}",
     ]
-    for target in CHECKS:
-        module_name, attr = target.split(":")
-        lines.append("  " + getattr(importlib.import_module(module_name), attr)(config))
+    lines.extend("  " + check(config) for check in CHECKS)
     return lines

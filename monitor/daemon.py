@@ -123,6 +123,7 @@ class Daemon:
         self._pipeline_lock = threading.Lock()
         self._http: Any = None
         self._enabled: dict[str, str] = {}
+        self._slurs_since: datetime | None = None
         self._disabled: dict[str, str] = {}
 
     # --- components ----------------------------------------------------------------------------
@@ -220,9 +221,15 @@ class Daemon:
         return {"scored": stats.scored, "batches": stats.batches}
 
     def slurs(self) -> dict[str, Any]:
+        """Candidate statistics: everything on the first run, then the terms seen again since the
+        previous run (with a margin for scores committed late)."""
         from monitor.score.candidates import update_candidates
 
-        return {"candidates": update_candidates(self.engine)}
+        started = utcnow()
+        since = None if self._slurs_since is None else self._slurs_since - timedelta(minutes=15)
+        written = update_candidates(self.engine, since)
+        self._slurs_since = started
+        return {"candidates": written, "full": since is None}
 
     def aggregate(self) -> dict[str, Any]:
         from monitor import aggregate

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.config import load_config
 from monitor.errors import ConfigError
-from tests.conftest import make_config_dir
+from tests.conftest import REPO, make_config_dir
 from tests.helpers import run_cli
 
 
@@ -94,3 +94,21 @@ def test_defaults_listing_has_help_for_every_setting(capsys):
     assert code == 0
     assert "[scoring]" in out and "toxic_threshold" in out
     assert "— None" not in out
+
+
+def test_check_covers_lexicon_rules_and_layouts(capsys, tmp_path):
+    path = make_config_dir(tmp_path)
+    code, out, _ = run_cli(capsys, "--config", str(path), "config", "check")
+    assert code == 0
+    assert "lexicon:" in out and "rules:" in out and "layouts:" in out and "overview" in out
+
+
+def test_invalid_rule_file_fails_config_check_with_exit_2(capsys, tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bad.toml").write_text('[[groups]]\nname = "g"\n[[groups.rules]]\nalert = "X"\n'
+                                    'expr = "toxic_shar > 0.5"\nwindow = "1h"\n')
+    path = make_config_dir(tmp_path)
+    path.write_text(path.read_text().replace(str(REPO / "rules"), str(rules)))
+    code, _, err = run_cli(capsys, "--config", str(path), "config", "check")
+    assert code == 2 and "bad.toml" in err and "toxic_shar" in err

@@ -114,6 +114,7 @@ comments = Table(
     Index("ix_comments_article", "article_id"),
     Index("ix_comments_published", "published_at"),
     Index("ix_comments_pending", "needs_scoring", "id"),
+    Index("ix_comments_updated", "updated_at"),  # aggregation's watermark
 )
 
 comment_revisions = Table(
