@@ -1,11 +1,12 @@
 """Stance toward each configured target (favor / against / none) for a batch of comments.
 
 A target that is not mentioned (by alias, obfuscated name, indirect reference or slur) gets
-`none`. For a mentioned target a small linear head reads the comment's multilingual sentence
-embedding (USE v3) and cues around the mention: praise and abuse, negation, reported speech,
-irony markers, slurs, and the framing of indirect references ("orcs", "Kiev regime").
-Targets with a trained head (NATO, Russia) average it with the target-independent cue head;
-added targets use the cue head alone, which reads no embedding.
+`none`. For a mentioned target a small linear head reads the comment's averaged piece vectors
+(the 128-d multilingual vector the built-in toxicity model already computes, see
+`BuiltinToxicity.sentence_vectors`) and cues around the mention: praise and abuse, negation,
+reported speech, irony markers, slurs, and the framing of indirect references ("orcs", "Kiev
+regime"). Targets with a trained head (NATO, Russia) average it with the target-independent cue
+head; added targets use the cue head alone, which reads no vectors.
 """
 
 from __future__ import annotations
@@ -25,20 +26,23 @@ from monitor.score.targets import Mention, TargetMatcher
 __all__ = [
     "CUE_FEATURES",
     "DEFAULT_MODEL",
+    "EMBEDDING",
     "EMBEDDING_DIM",
     "GENERIC_HEAD",
     "Head",
     "LABELS",
     "StanceModel",
     "TargetStanceScorer",
+    "VectorSource",
     "cue_features",
-    "load_encoder",
     "scorer_from_config",
 ]
 
 LABELS = ("favor", "against", "none")
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v2.npz"
-EMBEDDING_DIM = 512
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v3.npz"
+# What the heads read beside the cues; stored in the model so a head never reads other vectors.
+EMBEDDING = "toxicity-piece-mean"
+EMBEDDING_DIM = 128
 GENERIC_HEAD = "_generic"
 
 # Word beginnings, matched case-insensitively after de-obfuscation. Own lists: evaluative words

@@ -200,6 +200,14 @@ class BuiltinToxicity:
         out[idx] = values.astype(np.float32)
         return out
 
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The semantic head's input for texts as `score` gets them (normalised): one unit-length
+        float32 row of averaged piece vectors (128-d) per text. Stance reads these; they depend
+        only on the piece table, never on the classifier's weights."""
+        prepared = [finish(strip_furniture(t)) for t in texts]
+        return static_vectors(_sentencepiece().encode(prepared), self._table, self._scale,
+                              self._rows)
+
     def margins(self, prepared: Sequence[str]) -> np.ndarray:
         """Uncalibrated scores (lexical + weighted semantic margin) of prepared texts."""
         feats = featurize(prepared, self.spec)
