@@ -164,119 +164,273 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     """
     import polars as pl
 
-    # Group on integer codes, not strings: hashing 10M strings per grouping dominates otherwise.
-    names: dict[str, pl.DataFrame] = {}
-    coded = frame
+    sizes = list(dict.fromkeys(int(w.total_seconds()) for w in windows))
+    if not sizes:
+        return pl.DataFrame()
+    # Dense Int64 codes (first-appearance order): integer keys group, sort and join far faster
+    # than strings, and dense codes pack several of them into one Int64 key.
+    names: dict[str, pl.Series] = {}
+    codes: dict[str, pl.Series] = {}
     for col in ("source", "article", "author"):
-        cats = frame[col].cast(pl.Categorical)
-        distinct = cats.unique().drop_nulls()
-        names[col] = pl.DataFrame({col: distinct.to_physical(), f"_{col}_name": distinct.cast(pl.Utf8)})
-        coded = coded.with_columns(cats.to_physical().alias(col))
-    # Per-row numbers computed once, so each of the six groupings only sums and averages them.
-    coded = coded.with_columns(
-        pl.col("lexicon_terms").list.len().cast(pl.Int64).alias("_lexicon_n"),
-        pl.col("coined_terms").list.len().cast(pl.Int64).alias("_coined_n"),
+        values = frame[col].cast(pl.Utf8)
+        names[col] = values.unique(maintain_order=True).drop_nulls()
+        codes[col] = values.cast(pl.Enum(names[col])).to_physical().cast(pl.Int64)
+    # Each article belongs to one source (articles.source_id): its first row says which.
+    art_src = codes["source"].filter(codes["article"].is_first_distinct() & codes["article"].is_not_null())
+    rows = frame.select(
+        _t=pl.col("ts").dt.epoch("s"), _src=codes["source"], _art=codes["article"], _auth=codes["author"],
+        _tox=pl.col("toxicity"), _toxic=pl.col("toxic"),
+        _lex=pl.col("lexicon_terms").list.len().cast(pl.Int64),
+        _coin=pl.col("coined_terms").list.len().cast(pl.Int64),
         *[(pl.col(f"stance_{t}") == label).fill_null(False).alias(f"_{label}_{t}")
           for t in targets for label in ("favor", "against")])
-    lf = coded.lazy()
-    # First sighting of each coined term: the earlier of this frame and what was known before.
-    coin_first = (lf.select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
+    # First sighting of each coined term: the earlier of the whole frame and what was known before.
+    coin_first = (frame.lazy().select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
                   .group_by("term").agg(first=pl.col("ts").min()))
     if first_seen:
         known = pl.LazyFrame({"term": list(first_seen), "first": list(first_seen.values())},
                              schema={"term": pl.Utf8, "first": pl.Datetime("us", "UTC")})
         coin_first = pl.concat([coin_first, known]).group_by("term").agg(pl.col("first").min())
-
-    # One Int64 key per scope (window index × code) groups and joins much faster than 2-3 columns.
-    # Categorical codes are not dense (categories are shared process-wide): size by the largest.
-    n_source = int(names["source"]["source"].max() or 0) + 1
-    n_article = int(names["article"]["article"].max() or 0) + 1
-    epoch_s = pl.col("ts").dt.epoch("s")
-    scope_keys = {"overall": "_ko", "source": "_ks", "article": "_ka"}
+    coin_first = coin_first.select("term", _first=pl.col("first").dt.epoch("s")).collect()
+    terms = (frame.lazy().with_columns(_t=rows["_t"], _src=rows["_src"], _art=rows["_art"])
+             .filter((rows["_lex"] + rows["_coin"]) > 0))
+    slur_rows, coined = pl.collect_all([
+        terms.select("_t", "_src", "_art", term=pl.concat_list("lexicon_terms", "coined_terms")).explode("term"),
+        terms.select("_t", "_src", "_art", term="coined_terms").explode("term").join(
+            coin_first.lazy(), on="term")])
+    if only is not None:
+        keep = pl.lit(False)
+        for size in sizes:
+            indexes = [int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ())]
+            keep = keep | (pl.col("_t") // size).is_in(pl.Series(indexes, dtype=pl.Int64))
+        rows = rows.filter(keep)
     columns = ["window_s", "window_start", "scope", "scope_key", "source", *metric_names(targets)]
-    parts: list[pl.LazyFrame] = []
-    for window in windows:
-        size = int(window.total_seconds())
-        base = lf.with_columns(_w=epoch_s // size).with_columns(
-            _ko=pl.col("_w"), _ks=pl.col("_w") * n_source + pl.col("source").cast(pl.Int64),
-            _ka=pl.col("_w") * n_article + pl.col("article").cast(pl.Int64))
+    if rows.height == 0:
+        return pl.DataFrame(schema=_result_schema(targets))
+
+    counts = ["_lex", "_coin", *[f"_{label}_{t}" for t in targets for label in ("favor", "against")]]
+    from_rows = [pl.len().alias("_n"), pl.col("_tox").sum().alias("_tox_sum"), pl.col("_tox").count().alias("_tox_n"),
+                 pl.col("_toxic").sum().alias("_toxic_sum"), pl.col("_toxic").count().alias("_toxic_n"),
+                 *[pl.col(c).sum() for c in counts]]
+    sum_cols = ["_n", "_tox_sum", "_tox_n", "_toxic_sum", "_toxic_n", *counts]
+    # Rows in toxicity order (nulls first, like polars' quantile): the 90th percentile per group is then
+    # one Int64 sort per level instead of a per-group selection over a million small groups.
+    ranked = rows.select("_t", "_src", "_art", "_tox").sort("_tox", nulls_last=False)
+    tox_nulls = ranked["_tox"].null_count() > 0
+    authored = rows.select("_t", "_src", "_art", "_auth").filter(pl.col("_auth").is_not_null())
+    n_auth = len(names["author"])
+    sums: dict[tuple[int, str], pl.DataFrame] = {}
+    pairs: dict[tuple[int, str], pl.DataFrame] = {}
+    levels: dict[tuple[int, str], _Level] = {}
+    t_lo, t_hi = int(rows["_t"].min()), int(rows["_t"].max())  # type: ignore[arg-type]
+    done: list[int] = []
+    for size in sorted(sizes):
+        w_lo, w_hi = t_lo // size, t_hi // size
+        for scope, code, n_code in (("article", "_art", len(names["article"])),
+                                    ("source", "_src", len(names["source"])), ("overall", None, 1)):
+            levels[size, scope] = _Level(size, scope, w_lo, w_hi - w_lo + 1, n_code, code)
+        article, source, overall = (levels[size, s] for s in ("article", "source", "overall"))
+        # Counts, sums and author tallies are additive: a longer window that is a multiple of a shorter
+        # one is summed from the shorter one's article partials instead of from the rows again.
+        parent = max((d for d in done if size % d == 0), default=None)
+        if parent is None:
+            sums[size, "article"] = _group(rows, [(article.row_key(), article.span)], from_rows)
+            pairs[size, "article"] = _group(authored, [(article.row_key(), article.span), (pl.col("_auth"), n_auth)],
+                                            [pl.len().alias("_n")])
+        else:
+            sums[size, "article"] = _rollup(sums[parent, "article"], levels[parent, "article"], article, art_src,
+                                            sum_cols)
+            pairs[size, "article"] = _rollup(pairs[parent, "article"], levels[parent, "article"], article, art_src,
+                                             ["_n"], n_auth)
+        for finer, coarser in ((article, source), (source, overall)):
+            sums[size, coarser.scope] = _rollup(sums[size, finer.scope], finer, coarser, art_src, sum_cols)
+            pairs[size, coarser.scope] = _rollup(pairs[size, finer.scope], finer, coarser, art_src, ["_n"], n_auth)
+        done.append(size)
+
+    parts: dict[tuple[int, str], pl.DataFrame] = {}
+    for (size, scope), level in levels.items():
+        main = sums[size, scope]
         if only is not None:
-            indexes = sorted(int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ()))
-            base = base.join(pl.LazyFrame({"_w": indexes}, schema={"_w": pl.Int64}), on="_w", how="semi")
-        has_slur = (pl.col("_lexicon_n") + pl.col("_coined_n")) > 0
-        # Shared by the three scopes: computed once per window, then reused from memory.
-        authors, slur_rows, coined = (frame.lazy() for frame in pl.collect_all([
-            base.filter(pl.col("author").is_not_null())
-                .group_by("_ka", "_ks", "_ko", "author").agg(n=pl.len()),
-            base.filter(has_slur).select("_ka", "_ks", "_ko", term=pl.concat_list("lexicon_terms", "coined_terms"))
-                .explode("term"),
-            base.filter(pl.col("_coined_n") > 0).select("_w", "_ka", "_ks", "_ko", term=pl.col("coined_terms"))
-                .explode("term").join(coin_first, on="term")
-                .filter(pl.col("first").dt.epoch("s") // size == pl.col("_w")),
-        ]))
-        for scope, key in scope_keys.items():
-            extra = [pl.col("source").first()] if scope == "article" else []
-            main = base.group_by(key).agg(*_metric_exprs(targets), *extra).with_columns(
-                (1.0 - pl.col(f"stance_{t}_favor") - pl.col(f"stance_{t}_against")).alias(f"stance_{t}_none")
-                for t in targets)
-            per_author = authors if scope == "article" else authors.group_by(key, "author").agg(pl.col("n").sum())
-            # Sorting once and taking each group's head is much faster than a per-group top_k.
-            author_stats = (per_author.sort(key, "n", descending=[False, True])
-                            .group_by(key, maintain_order=True)
-                            .agg(distinct_authors=pl.len().cast(pl.Int64),
-                                 _top_n=pl.col("n").head(top_authors).sum()))
-            slurs = (slur_rows.group_by(key, "term").agg(n=pl.len())
-                     .group_by(key).agg(top_slurs=pl.col("term").sort_by(
-                         ["n", "term"], descending=[True, False]).head(top_slurs)))
-            coinages = coined.group_by(key).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64))
-            divisor = {"overall": 1, "source": n_source, "article": n_article}[scope]
-            out = (main.join(author_stats, on=key, how="left")
-                   .join(slurs, on=key, how="left").join(coinages, on=key, how="left")
-                   .with_columns(
-                       distinct_authors=pl.col("distinct_authors").fill_null(0),
-                       top_author_share=(pl.col("_top_n").fill_null(0) / pl.col("comment_count")),
-                       top_slurs=pl.col("top_slurs").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
-                       new_coinages=pl.col("new_coinages").fill_null(0),
-                       comments_per_hour=pl.col("comment_count") / (size / 3600.0),
-                       window_s=pl.lit(size, dtype=pl.Int64), scope=pl.lit(scope),
-                       window_start=pl.from_epoch(pl.col(key) // divisor * size, time_unit="s")
-                       .dt.cast_time_unit("us").dt.replace_time_zone("UTC")))
-            if scope == "overall":
-                out = out.with_columns(scope_key=pl.lit(""), source=pl.lit(""))
-            elif scope == "source":
-                out = (out.with_columns(source=(pl.col(key) % divisor).cast(pl.UInt32))
-                       .join(names["source"].lazy(), on="source", how="left")
-                       .with_columns(source=pl.col("_source_name"), scope_key=pl.col("_source_name")))
-            else:
-                out = (out.with_columns(article=(pl.col(key) % divisor).cast(pl.UInt32))
-                       .join(names["article"].lazy(), on="article", how="left")
-                       .join(names["source"].lazy(), on="source", how="left")
-                       .with_columns(source=pl.col("_source_name"), scope_key=pl.col("_article_name")))
-            parts.append(out.select(columns))
-    if not parts:
-        return pl.DataFrame()
-    frames = pl.collect_all(parts)
-    return pl.concat(frames, how="vertical_relaxed")
+            indexes = [int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ())]
+            main = main.filter((pl.col("_k") // level.n_code + level.w_lo).is_in(pl.Series(indexes, dtype=pl.Int64)))
+        key = level.row_key()
+        slurs = (slur_rows.lazy().group_by(key.alias("_k"), "term").agg(n=pl.len())
+                 .group_by("_k").agg(top_slurs=pl.col("term").sort_by(["n", "term"], descending=[True, False])
+                                     .head(top_slurs)))
+        coinages = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
+                    .group_by(key.alias("_k")).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)))
+        out = (main.lazy()
+               .join(_p90(ranked, key, level.span, tox_nulls).lazy(), on="_k", how="left")
+               .join(_top_counts(pairs[size, scope], level.span, top_authors).lazy(), on="_k", how="left")
+               .join(slurs, on="_k", how="left").join(coinages, on="_k", how="left")
+               .with_columns(_w=pl.col("_k") // level.n_code + level.w_lo, _c=pl.col("_k") % level.n_code)
+               .select(
+                   window_s=pl.lit(size, dtype=pl.Int64),
+                   window_start=pl.from_epoch(pl.col("_w") * size, time_unit="s").dt.cast_time_unit("us")
+                   .dt.replace_time_zone("UTC"),
+                   scope=pl.lit(scope), _c=pl.col("_c"),
+                   comment_count=pl.col("_n").cast(pl.Int64),
+                   distinct_authors=pl.col("_authors").fill_null(0).cast(pl.Int64),
+                   toxicity_mean=pl.when(pl.col("_tox_n") > 0).then(pl.col("_tox_sum") / pl.col("_tox_n")),
+                   toxicity_p90=pl.col("_p90"),
+                   toxic_share=pl.when(pl.col("_toxic_n") > 0).then(
+                       pl.col("_toxic_sum").cast(pl.Float64) / pl.col("_toxic_n")),
+                   slur_count=(pl.col("_lex") + pl.col("_coin")).cast(pl.Int64),
+                   slur_lexicon_count=pl.col("_lex").cast(pl.Int64),
+                   slur_coined_count=pl.col("_coin").cast(pl.Int64),
+                   top_slurs=pl.col("top_slurs").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+                   new_coinages=pl.col("new_coinages").fill_null(0),
+                   comments_per_hour=pl.col("_n") / (size / 3600.0),
+                   top_author_share=pl.col("_top_n").fill_null(0) / pl.col("_n"),
+                   **{f"stance_{t}_{label}": pl.col(f"_{label}_{t}") / pl.col("_n")
+                      for t in targets for label in ("favor", "against")})
+               .with_columns((1.0 - pl.col(f"stance_{t}_favor") - pl.col(f"stance_{t}_against"))
+                             .alias(f"stance_{t}_none") for t in targets)
+               .collect())
+        if scope == "overall":
+            out = out.with_columns(scope_key=pl.lit(""), source=pl.lit(""))
+        elif scope == "source":
+            named = names["source"].gather(out["_c"])
+            out = out.with_columns(scope_key=named, source=named)
+        else:
+            out = out.with_columns(scope_key=names["article"].gather(out["_c"]),
+                                   source=names["source"].gather(art_src.gather(out["_c"])))
+        parts[size, scope] = out.select(columns)
+    return pl.concat([parts[size, scope] for size in sizes for scope in ("overall", "source", "article")],
+                     how="vertical_relaxed")
 
 
-def _metric_exprs(targets: Sequence[str]) -> list[Any]:
+_KEY_LIMIT = 2 ** 62  # packed Int64 keys stay below this
+
+
+@dataclass
+class _Level:
+    """One (window length, scope): its groups are numbered (window - w_lo) * n_code + member code."""
+
+    size: int
+    scope: str
+    w_lo: int
+    n_windows: int
+    n_code: int
+    code: str | None
+
+    @property
+    def span(self) -> int:
+        return self.n_windows * self.n_code
+
+    def row_key(self) -> pl.Expr:
+        """The group number of each row (columns _t, _art, _src)."""
+        import polars as pl
+
+        window = pl.col("_t") // self.size - self.w_lo
+        return window * self.n_code + (pl.col(self.code) if self.code else 0)
+
+
+def _group(table: pl.DataFrame, keys: Sequence[tuple[pl.Expr, int]], aggs: Sequence[pl.Expr]) -> pl.DataFrame:
+    """Group on integer keys (expression, number of values); the first comes back as _k, the second as _a."""
     import polars as pl
 
-    lexicon, coined = pl.col("_lexicon_n"), pl.col("_coined_n")
-    exprs = [
-        pl.len().cast(pl.Int64).alias("comment_count"),
-        pl.col("toxicity").mean().alias("toxicity_mean"),
-        pl.col("toxicity").quantile(0.9, "linear").alias("toxicity_p90"),
-        pl.col("toxic").mean().cast(pl.Float64).alias("toxic_share"),
-        (lexicon + coined).sum().alias("slur_count"),
-        lexicon.sum().alias("slur_lexicon_count"),
-        coined.sum().alias("slur_coined_count"),
-    ]
-    for target in targets:
-        # Comments without a stance result for a target count as 'none'.
-        exprs += [pl.col(f"_favor_{target}").mean().alias(f"stance_{target}_favor"),
-                  pl.col(f"_against_{target}").mean().alias(f"stance_{target}_against")]
-    return exprs
+    names = ["_k", "_a"][:len(keys)]
+    if len(keys) == 1:
+        return table.group_by(keys[0][0].alias("_k")).agg(*aggs)
+    (first, _), (second, n_second) = keys
+    if keys[0][1] * n_second < _KEY_LIMIT:
+        # One packed Int64 key hashes much faster than two columns.
+        packed = table.group_by((first * n_second + second).alias("_p")).agg(*aggs)
+        return packed.select(_k=pl.col("_p") // n_second, _a=pl.col("_p") % n_second,
+                             *[c for c in packed.columns if c != "_p"])
+    return table.group_by(first.alias(names[0]), second.alias(names[1])).agg(*aggs)
+
+
+def _rollup(table: pl.DataFrame, finer: _Level, coarser: _Level, art_src: pl.Series, sum_cols: Sequence[str],
+            n_auth: int | None = None) -> pl.DataFrame:
+    """Sum a finer level's partials (keyed _k, and _a for author tallies) into a coarser level."""
+    import polars as pl
+
+    window = (pl.col("_k") // finer.n_code + finer.w_lo) * finer.size // coarser.size - coarser.w_lo
+    code: Any = pl.col("_k") % finer.n_code
+    if coarser.scope == "overall":
+        code = 0
+    elif coarser.scope == "source" and finer.scope == "article":
+        code = pl.lit(art_src).gather(code)
+    key = window * coarser.n_code + code
+    aggs = [pl.col(c).sum() for c in sum_cols]
+    if n_auth is None:
+        return _group(table, [(key, coarser.span)], aggs)
+    return _group(table, [(key, coarser.span), (pl.col("_a"), n_auth)], aggs)
+
+
+def _runs(keys: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Distinct values, start offsets and lengths of the runs in a sorted key column."""
+    import polars as pl
+
+    runs = keys.rle().struct.unnest()
+    length = runs["len"].cast(pl.Int64)
+    return runs["value"], length.cum_sum() - length, length
+
+
+def _sort_pairs(keys: pl.Series, minor: pl.Series, span: int, n_minor: int) -> tuple[pl.Series, pl.Series]:
+    """Sort by (keys, minor), both non-negative integers, returning both columns in that order."""
+    import polars as pl
+
+    if span * n_minor < _KEY_LIMIT:
+        # One Int64 sort beats a two-column sort several times over.
+        packed = (keys * n_minor + minor).sort()
+        return packed // n_minor, packed % n_minor
+    both = pl.DataFrame({"k": keys, "m": minor}).sort("k", "m")
+    return both["k"], both["m"]
+
+
+def _p90(ranked: pl.DataFrame, key: pl.Expr, span: int, has_nulls: bool) -> pl.DataFrame:
+    """Toxicity's 90th percentile per key, exactly as polars' 'linear' quantile; `ranked` is in toxicity order."""
+    import polars as pl
+
+    n = ranked.height
+    keys, order = _sort_pairs(ranked.select(key)[:, 0], pl.int_range(n, eager=True), span, max(n, 1))
+    tox = ranked["_tox"].gather(order)
+    value, start, length = _runs(keys)
+    nulls: Any = 0
+    if has_nulls:
+        missing = tox.is_null().cast(pl.Int64)
+        seen = missing.cum_sum()
+        nulls = seen.gather(start + length - 1) - seen.gather(start) + missing.gather(start)
+    # polars: position (valid - 1) * q past the nulls (which sort first), interpolated linearly.
+    pos = (length - nulls - 1).cast(pl.Float64) * 0.9 + nulls
+    lo = pos.floor().cast(pl.Int64).clip(0)
+    hi = pos.ceil().cast(pl.Int64).clip(0)
+    found = pl.DataFrame({"_k": value, "pos": pos, "lo": lo, "valid": length - nulls,
+                          "lower": tox.gather(start + lo), "upper": tox.gather(start + hi)})
+    lower, upper = pl.col("lower"), pl.col("upper")
+    return found.select("_k", _p90=pl.when(pl.col("valid") == 0).then(None).when(lower == upper).then(lower)
+                        .otherwise((pl.col("pos") - pl.col("lo")) * (upper - lower) + lower))
+
+
+def _top_counts(pairs: pl.DataFrame, span: int, top: int) -> pl.DataFrame:
+    """Distinct authors per key and the comments of its `top` most active authors."""
+    import polars as pl
+
+    if pairs.height == 0:
+        return pl.DataFrame(schema={"_k": pl.Int64, "_authors": pl.Int64, "_top_n": pl.Int64})
+    most = int(pairs["_n"].max()) + 1  # type: ignore[arg-type]
+    # Sorted by key, then count descending: each run's head holds its most active authors.
+    keys, inverted = _sort_pairs(pairs["_k"], most - 1 - pairs["_n"].cast(pl.Int64), span, most)
+    counts = most - 1 - inverted
+    value, start, length = _runs(keys)
+    cum = pl.concat([pl.Series([0], dtype=pl.Int64), counts.cum_sum()])
+    return pl.DataFrame({"_k": value, "_authors": length,
+                         "_top_n": cum.gather(start + length.clip(upper_bound=top)) - cum.gather(start)})
+
+
+def _result_schema(targets: Sequence[str]) -> dict[str, Any]:
+    import polars as pl
+
+    schema: dict[str, Any] = {"window_s": pl.Int64, "window_start": pl.Datetime("us", "UTC"), "scope": pl.Utf8,
+                              "scope_key": pl.Utf8, "source": pl.Utf8}
+    for name in metric_names(targets):
+        schema[name] = (pl.List(pl.Utf8) if name == "top_slurs" else pl.Float64
+                        if name.startswith(("toxicity", "toxic_share", "stance", "comments_per", "top_author"))
+                        else pl.Int64)
+    return schema
 
 
 # --- the database side ---------------------------------------------------------------------------

@@ -82,3 +82,17 @@ def engine(config: Config) -> Iterator[Engine]:
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say plainly whether the PostgreSQL variants ran, so CI output shows it."""
+    passed = [r for r in terminalreporter.stats.get("passed", []) if "[postgres" in r.nodeid]
+    failed = [r for r in terminalreporter.stats.get("failed", []) if "[postgres" in r.nodeid]
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "[postgres" in r.nodeid]
+    if POSTGRES_URL:
+        url = make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        terminalreporter.write_line(f"PostgreSQL tests against {url}: {len(passed)} passed, "
+                                    f"{len(failed)} failed, {len(skipped)} skipped")
+    else:
+        terminalreporter.write_line(f"PostgreSQL tests skipped ({len(skipped)}): "
+                                    "set MONITOR_TEST_POSTGRES_URL to run them")

@@ -19,6 +19,7 @@ __all__ = [
     "ExtractedArticle",
     "ExtractedComment",
     "PLATFORMS",
+    "convert_each",
     "extractor_for",
     "make_collector",
 ]
@@ -106,9 +107,28 @@ EXTRACTORS: dict[str, str] = {
     "disqus": "monitor.collect.disqus:extract",
     "feed": "monitor.collect.feed:extract",
     "css": "monitor.collect.css:extract",
+    # Documents only (`monitor extract` on an unknown site): schema.org Comment microdata / JSON-LD.
+    # Collecting such a site uses platform "wpdiscuz", whose page reader falls back to it.
+    "schema": "monitor.collect.schema_org:extract",
 }
 
 PLATFORMS: tuple[str, ...] = tuple(COLLECTORS)
+
+
+def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list[ExtractedComment]:
+    """`convert` applied to each item of a JSON list. An item of an unexpected shape (a number where
+    an object belongs, a list for a name) is left out rather than failing the whole listing."""
+    if not isinstance(items, list):
+        return []
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        try:
+            out.append(convert(item))
+        except (TypeError, AttributeError, KeyError, ValueError):
+            continue
+    return out
 
 
 def _load(target: str) -> Any:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    convert_each
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, fragment_text, from_epoch_ms, has_class, html_to_text, \
-    normalize_space, parse_date, parse_iso, xp_class
+    normalize_space, parse_date, parse_iso, safe_urljoin, xp_class
 from monitor.errors import ExtractError
 
 __all__ = ["BloggerCollector", "extract", "extract_feed_json", "extract_feed_xml", "extract_html",
@@ -20,7 +21,8 @@ _ATOM = "{http://www.w3.org/2005/Atom}"
 _OPENSEARCH = "{http://a9.com/-/spec/opensearchrss/1.0/}"
 _POST_ID = re.compile(r"post-(\d+)$")
 _COMMENT_ANCHOR = re.compile(r"^c(\d+)$")
-_SAID = re.compile(r"\s*(said|sagte|dijo|a dit|ha detto)\s*(\.\.\.|…)?\s*:?\s*$", re.I)
+_SAID = re.compile(r"\s*(said|says|sagte|hat gesagt|schrieb|dijo|a dit|ha detto)\s*(\.\.\.|…)?\s*:?\s*$", re.I)
+_CMT_ID = re.compile(r"_cmt-(\d+)$")  # dd.comment-body id="Blog1_cmt-N" in the classic layout
 _PAGE_SIZE = 200  # Blogger serves at most 500 per request; 200 keeps responses small
 
 
@@ -38,18 +40,23 @@ def _tail_id(value: str | None) -> str | None:
 def _show_comment_time(href: str | None) -> datetime | None:
     if not href:
         return None
-    values = parse_qs(urlsplit(href).query).get("showComment")
+    try:
+        values = parse_qs(urlsplit(href).query).get("showComment")
+    except ValueError:  # a mangled link (`http://[x`) in a saved page
+        return None
     return from_epoch_ms(values[0]) if values else None
 
 
 # --- feeds -----------------------------------------------------------------------------------------
 
 def _t(node: Any) -> str:
-    return node.get("$t", "") if isinstance(node, dict) else ""
+    value = node.get("$t", "") if isinstance(node, dict) else ""
+    return value if isinstance(value, str) else str(value) if isinstance(value, (int, float)) else ""
 
 
 def _json_links(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    return [link for link in entry.get("link", []) if isinstance(link, dict)]
+    links = entry.get("link")
+    return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
 
 
 def _json_comment(entry: dict[str, Any]) -> ExtractedComment:
@@ -68,8 +75,8 @@ def _json_comment(entry: dict[str, Any]) -> ExtractedComment:
 
 def extract_feed_json(data: dict[str, Any]) -> list[ExtractedComment]:
     """A Blogger comments feed with alt=json."""
-    entries = (data.get("feed") or {}).get("entry") or []
-    return [_json_comment(e) for e in entries if isinstance(e, dict)]
+    feed = data.get("feed")
+    return convert_each(feed.get("entry") if isinstance(feed, dict) else None, _json_comment)
 
 
 def _xml_comment(entry: Any) -> ExtractedComment:
@@ -97,6 +104,12 @@ def is_blogger_feed(doc: Document) -> bool:
 
 # --- page markup -----------------------------------------------------------------------------------
 
+def _removed(body: Any) -> bool:
+    """A comment its author or the blog removed: Blogger keeps a placeholder sentence in its place."""
+    return bool(body.xpath(f".//*[{xp_class('deleted-comment')}]")) and not normalize_space(
+        html_to_text(body, lambda e: has_class(e, "deleted-comment")))
+
+
 def _threaded(root: Any, base_url: str | None) -> list[ExtractedComment]:
     nodes = [li for li in root.xpath(f"//li[{xp_class('comment')}]") if _COMMENT_ANCHOR.match(li.get("id", ""))]
     node_set = set(nodes)
@@ -109,8 +122,11 @@ def _threaded(root: Any, base_url: str | None) -> list[ExtractedComment]:
                     if next((a for a in el.iterancestors() if a in node_set), None) is li]
 
         author_el = (own(".//cite[contains(@class, 'user')]") or own(".//cite")
+                     or own(f".//*[{xp_class('comment-header')}]//*[{xp_class('user')}][normalize-space()]")
                      or own(f".//*[{xp_class('comment-author')}]"))
         text_el = own(f".//*[{xp_class('comment-content')}]") or own(f".//*[{xp_class('comment-body')}]")
+        if text_el and _removed(text_el[0]):
+            continue
         date_links = own(f".//*[{xp_class('datetime')}]//a") or own(".//a[contains(@href, 'showComment')]")
         href = date_links[0].get("href") if date_links else None
         parent = next((a for a in li.iterancestors() if a in node_set), None)
@@ -120,7 +136,7 @@ def _threaded(root: Any, base_url: str | None) -> list[ExtractedComment]:
             text=html_to_text(text_el[0]) if text_el else "",
             published_at=_show_comment_time(href) or (parse_date(html_to_text(date_links[0]))
                                                       if date_links else None),
-            url=urljoin(base_url or "", href) if href else None))
+            url=safe_urljoin(base_url, href)))
     return comments
 
 
@@ -144,9 +160,12 @@ def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
                            "author": _SAID.sub("", html_to_text(el, lambda e: e.tag == "img")), "text": "",
                            "href": None, "date": None}
             elif current is not None and has_class(el, "comment-body"):
-                current["text"] = html_to_text(el)
+                current["text"] = "" if _removed(el) else html_to_text(el)
+                current["removed"] = _removed(el)
+                if not current["id"] and (match := _CMT_ID.search(el.get("id", ""))):
+                    current["id"] = match.group(1)
             elif current is not None and (has_class(el, "comment-footer") or has_class(el, "comment-timestamp")):
-                links = el.xpath(".//a[@href]")
+                links = el.xpath(".//a[contains(@href, 'showComment')]") or el.xpath(".//a[@href]")
                 if links:
                     current["href"] = links[0].get("href")
                     current["date"] = html_to_text(links[0])
@@ -154,11 +173,13 @@ def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
             comments.append(current)
     out = []
     for n, c in enumerate(comments):
+        if c.get("removed"):
+            continue
         href = c["href"]
         out.append(ExtractedComment(
             external_id=c["id"] or _tail_id(href) or f"n{n + 1}", parent_id=None, author=c["author"] or None,
             text=c["text"], published_at=_show_comment_time(href) or parse_date(c["date"]),
-            url=urljoin(base_url or "", href) if href else None))
+            url=safe_urljoin(base_url, href)))
     return out
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Mapping
-from urllib.parse import urljoin
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
-from monitor.collect.markup import Document, normalize_space, parse_date, parse_iso
+from monitor.collect.markup import Document, normalize_space, parse_date, parse_iso, safe_urljoin
 from monitor.errors import ConfigError, ExtractError
 
 __all__ = ["CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
@@ -114,7 +113,7 @@ def extract(doc: Document, selectors: Mapping[str, str] | None = None) -> list[E
             normalize_space(page.text(node, node))
         url = page.value(node, selectors.get("url"))
         if url and doc.base_url:
-            url = urljoin(doc.base_url, url)
+            url = safe_urljoin(doc.base_url, url)
         comments.append(ExtractedComment(
             external_id=external_id.strip(), parent_id=parent_id.strip() if parent_id else None,
             author=page.value(node, selectors.get("author")) or None, text=text or "",
@@ -138,8 +137,8 @@ class CssCollector:
         return discover_articles(self.client, self.source, since)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
-        result = self.client.get(article.comments_url or article.url, etag=state.etag,
-                                 last_modified=state.last_modified)
+        # comments_url is the comment *feed* discovery found (wfw:commentRss); selectors read pages.
+        result = self.client.get(article.url, etag=state.etag, last_modified=state.last_modified)
         new_state = ArticleState(result.etag or state.etag, result.last_modified or state.last_modified,
                                  dict(state.extra))
         if result.not_modified:

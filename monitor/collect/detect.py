@@ -53,12 +53,16 @@ def detect_document(doc: Document) -> str:
         return "blogger"
     if _CORE_ID.search(text):
         return "wordpress"
+    from monitor.collect.schema_org import has_schema_comments
+
+    if has_schema_comments(doc):
+        return "schema"
     if "disqus_thread" in text or "disqus.com/embed.js" in text:
         raise ExtractError("this page uses Disqus, whose comments are loaded by script: run "
                            "`monitor extract` on a saved threads/listPosts JSON response, or collect "
                            "with platform = \"disqus\" and an API key")
-    raise ExtractError("no known comment markup found (WordPress, wpDiscuz, Blogger, feeds); for a "
-                       "custom site use --platform css with --selector comment=CSS …")
+    raise ExtractError("no known comment markup found (WordPress, wpDiscuz, Blogger, schema.org, "
+                       "feeds); for a custom site use --platform css with --selector comment=CSS …")
 
 
 def detect_site(client: Any, url: str) -> str:

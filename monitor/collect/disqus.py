@@ -6,7 +6,8 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    convert_each
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
 from monitor.errors import ExtractError, FetchError, NotConfigured
 
@@ -35,8 +36,9 @@ def extract(doc: Document) -> list[ExtractedComment]:
     if not isinstance(data, dict) or not isinstance(data.get("response"), list):
         raise ExtractError("not a Disqus API response (expected {\"code\": 0, \"response\": [...]}); "
                            "Disqus comments are loaded by script, so a saved page holds none")
-    return [comment_from_json(item, doc.url if doc.url and "disqus.com" not in doc.url else None)
-            for item in data["response"] if isinstance(item, dict) and "id" in item]
+    thread_url = doc.url if doc.url and "disqus.com" not in doc.url else None
+    return convert_each([i for i in data["response"] if isinstance(i, dict) and "id" in i],
+                        lambda item: comment_from_json(item, thread_url))
 
 
 class DisqusCollector:

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, Callable, Iterator
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+
+from monitor.errors import ExtractError
 
 __all__ = [
     "Document",
@@ -27,6 +30,7 @@ __all__ = [
     "parse_html",
     "parse_iso",
     "parse_xml",
+    "safe_urljoin",
     "xp_class",
 ]
 
@@ -127,7 +131,14 @@ def parse_html(text: str) -> Any:
     if parser is None:
         parser = _PARSERS.html = etree.HTMLParser(recover=True, no_network=True, remove_comments=True,
                                                   remove_pis=True)
-    root = etree.fromstring(text, parser) if text.strip() else None
+    try:
+        root = etree.fromstring(text, parser) if text.strip() else None
+    except ValueError:
+        # lxml refuses a str that still declares an encoding (a mangled <?xml …?> further in):
+        # the same text as UTF-8 bytes parses.
+        root = etree.fromstring(text.encode("utf-8", "replace"),
+                                etree.HTMLParser(recover=True, no_network=True, remove_comments=True,
+                                                 remove_pis=True, encoding="utf-8"))
     return root if root is not None else etree.fromstring("<html><body></body></html>", parser)
 
 
@@ -136,8 +147,20 @@ def parse_xml(text: str) -> Any:
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     root = etree.fromstring(_XML_DECL.sub("", text).strip().encode("utf-8"), parser=parser)
     if root is None:
-        raise ValueError("not an XML document")
+        raise ExtractError("not an XML document (empty or cut off before its root element); save "
+                           "the whole feed, or give the article page instead")
     return root
+
+
+def safe_urljoin(base: str | None, href: str | None) -> str | None:
+    """`href` resolved against `base`; None for a link that is not a URL at all (broken markup such
+    as `http://[oops`), instead of urljoin's ValueError."""
+    if not href:
+        return None
+    try:
+        return urljoin(base or "", href.strip())
+    except ValueError:
+        return None
 
 
 def xp_class(name: str) -> str:
@@ -181,7 +204,7 @@ def html_to_text(el: Any, skip: Callable[[Any], bool] | None = None) -> str:
 
 def fragment_text(markup: str) -> str:
     """Plain text of an HTML fragment (REST `content.rendered`, feed `content:encoded`)."""
-    if not markup or not markup.strip():
+    if not markup or not isinstance(markup, str) or not markup.strip():
         return ""
     if "<" not in markup and "&" not in markup:
         return normalize_space(markup)
@@ -258,7 +281,7 @@ _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z
 
 def parse_iso(value: str | None, *, assume: timezone | ZoneInfo | None = None) -> datetime | None:
     """An ISO 8601 timestamp → aware datetime; a value without offset gets `assume` or is None."""
-    if not value:
+    if not value or not isinstance(value, str):  # JSON may hold a number or null where a date belongs
         return None
     value = value.strip()
     if not _ISO_LIKE.match(value):
@@ -290,7 +313,7 @@ def parse_date(value: str | None) -> datetime | None:
     """A timestamp as themes print it → aware datetime, or None for relative dates ('2 Jahre zuvor',
     '3 hours ago') and anything unrecognised. ISO values keep their offset; written-out dates have
     none, so German ones are read as Berlin time and others as UTC."""
-    if not value:
+    if not value or not isinstance(value, str):
         return None
     text = normalize_space(value)
     iso = parse_iso(text, assume=timezone.utc)
@@ -310,7 +333,9 @@ def parse_date(value: str | None) -> datetime | None:
             month = _MONTHS.get(name)
             if month:
                 hour, minute, second = _hm(m, 4)
-                tz = _BERLIN if name in _GERMAN_MONTHS or " um " in lowered else timezone.utc
+                # "12. August 2019": the ordinal dot after the day is German style.
+                dotted = text[m.end(1):m.end(1) + 1] == "."
+                tz = _BERLIN if name in _GERMAN_MONTHS or dotted or " um " in lowered else timezone.utc
                 return datetime(int(m.group(3)), month, int(m.group(1)), hour, minute, second, tzinfo=tz)
         if m := _DMY_NUM.search(text):
             hour, minute, second = _hm(m, 4)

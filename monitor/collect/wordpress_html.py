@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any, Callable, Iterable
-from urllib.parse import urljoin
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
 from monitor.collect.markup import Document, has_class, html_to_text, normalize_space, parse_date, \
-    parse_iso, xp_class
+    parse_iso, safe_urljoin, xp_class
 
 __all__ = ["WordPressHtmlCollector", "extract", "extract_core", "extract_wpdiscuz", "is_wpdiscuz"]
 
@@ -24,10 +23,10 @@ _META_CLASSES = {"comment-author", "comment-meta", "comment-metadata", "commentm
                  "comment-header", "comment-awaiting-moderation", "edit-link", "comment-actions",
                  "children", "comment-respond", "screen-reader-text", "sharedaddy", "comment-like",
                  "comment-likes", "comment-avatar", "comment-info", "comment-date", "comment-time"}
-_TEXT_CLASSES = ("comment-content", "comment-text", "comment_text", "comment-entry", "commenttext",
-                 "comment-body-text", "comment-message")
-_AUTHOR_CLASSES = ("fn", "comment-author-name", "comment-author", "commentauthor", "comment_author",
-                   "author-name", "author")
+_TEXT_CLASSES = ("comment-content", "wp-block-comment-content", "comment-text", "comment_text",
+                 "comment-entry", "commenttext", "comment-body-text", "comment-message")
+_AUTHOR_CLASSES = ("fn", "comment-author-name", "wp-block-comment-author-name", "comment-author",
+                   "commentauthor", "comment_author", "author-name", "author")
 _DATE_CLASSES = ("comment-metadata", "commentmetadata", "comment-meta", "comment-date", "comment-time",
                  "comment_date", "date", "time")
 
@@ -112,14 +111,30 @@ def _date(thread: _Thread, node: Any) -> datetime | None:
 
 
 _NOT_TEXT = ("reply", "comment-edit", "edit-link", "says", "screen-reader", "comment-like", "likes",
-             "rating", "vote", "sharedaddy", "share-")
+             "rating", "vote", "sharedaddy", "share-", "awaiting-moderation", "moderation-note",
+             "wpd-inline-feedback")
 _LEADING_SAYS = re.compile(r"^\s*(says|sagt|meint|schreibt)\s*:\s*", re.I)
+# WordPress's notice on a comment still held for moderation (en, de du/Sie), printed without a
+# class by old themes.
+_MODERATION = re.compile(
+    r"^(your comment is awaiting moderation|(dein|ihr) kommentar (muss noch freigegeben werden|"
+    r"wartet auf (die )?freischaltung|wird moderiert)|this is a preview|dies ist eine vorschau)", re.I)
 
 
 def _not_text(el: Any) -> bool:
-    """Controls inside a comment's text block: reply/edit links, votes, share buttons."""
+    """Controls and notices inside a comment's text block: reply/edit links, votes, share buttons,
+    the moderation notice."""
     value = el.get("class") or ""
-    return bool(value) and any(part in value for part in _NOT_TEXT)
+    if value and any(part in value for part in _NOT_TEXT):
+        return True
+    if el.tag == "a" and ("replytocom=" in (el.get("href") or "") or el.get("data-commentid")
+                          or "moveForm" in (el.get("onclick") or "")):
+        return True  # an unclassed "Reply" / "Antworten" link
+    if el.tag in ("em", "i", "p", "span", "strong", "small", "div"):
+        head = (el.text or "").lstrip()[:60]
+        if head and _MODERATION.match(head) and len(html_to_text(el)) < 200:
+            return True
+    return False
 
 
 def _text(thread: _Thread, node: Any) -> str:
@@ -143,7 +158,7 @@ def _text(thread: _Thread, node: Any) -> str:
 def _permalink(thread: _Thread, node: Any, comment_id: str, base_url: str | None) -> str | None:
     for a in thread.own(node, f".//a[contains(@href, '#comment-{comment_id}')]"):
         href = a.get("href")
-        return urljoin(base_url, href) if base_url else href
+        return safe_urljoin(base_url, href) if base_url else href
     if base_url:
         return f"{base_url.split('#')[0]}#comment-{comment_id}"
     return None
@@ -164,7 +179,7 @@ def extract_core(doc: Document) -> list[ExtractedComment]:
             el = next((a for a in el.iterancestors() if a.tag in ("li", "div", "article")), None)
             if el is None:
                 continue
-        if has_class(el, "wpd-comment-right"):
+        if has_class(el, "wpd-comment-right") or has_class(el, "wc-comment-right"):
             continue  # wpDiscuz's inner block; read by extract_wpdiscuz
         if any(has_class(a, "pingback") or has_class(a, "trackback") for a in (el, *el.iterancestors())):
             continue  # links from other blogs, not reader comments
@@ -236,15 +251,21 @@ def extract_wpdiscuz(doc: Document) -> list[ExtractedComment]:
 
 
 def extract(doc: Document) -> list[ExtractedComment]:
-    """wpDiscuz markup when present, else WordPress core comment markup."""
-    if is_wpdiscuz(doc):
-        return extract_wpdiscuz(doc)
-    return extract_core(doc)
+    """wpDiscuz markup when present, else WordPress core comment markup, else schema.org comments
+    (microdata / JSON-LD) for a theme whose markup is not recognised."""
+    from monitor.collect.schema_org import extract as extract_schema
+
+    if doc.kind != "html":
+        return []
+    comments = extract_wpdiscuz(doc) if is_wpdiscuz(doc) else []
+    return comments or extract_core(doc) or extract_schema(doc)
 
 
 class WordPressHtmlCollector:
-    """Reads each article page and extracts its comments (core markup or wpDiscuz). Articles are
-    found through the site feed or sitemap."""
+    """Reads each article page and extracts its comments (core markup or wpDiscuz), following the
+    comment pages (comment-page-N). Articles are found through the site feed or sitemap. The
+    article's comment feed (wfw:commentRss) is only a fallback, read as a feed, for a page that
+    shows no comments."""
 
     platform = "wpdiscuz"
 
@@ -258,25 +279,58 @@ class WordPressHtmlCollector:
         return discover_articles(self.client, self.source, since)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
-        result = self.client.get(article.comments_url or article.url, etag=state.etag,
-                                 last_modified=state.last_modified)
+        from monitor.collect.paging import read_all_pages
+
+        # A 304 for the article page says nothing about its other comment pages, so the
+        # conditional request is made only when the listing was one page last time.
+        single = state.extra.get("comment_pages", 1) <= 1
+        result = self.client.get(article.url, etag=state.etag if single else None,
+                                 last_modified=state.last_modified if single else None)
         new_state = ArticleState(result.etag or state.etag, result.last_modified or state.last_modified,
                                  dict(state.extra))
         if result.not_modified:
             return CommentFetch([], complete=False, not_modified=True, state=new_state)
         doc = result.document()
-        comments = extract(doc)
+        if doc.kind == "xml":  # the configured article URL is itself a comment feed
+            return self._from_feed(doc, article, new_state)
+        listing = read_all_pages(self.client, doc, result.url, extract)
+        new_state.extra["comment_pages"] = listing.pages
+        if not listing.comments and article.comments_url:
+            fallback = self._feed_fallback(article, new_state)
+            if fallback is not None and fallback.comments:
+                return fallback
         # A page that lost its comment markup (a theme change, an error page) is not a complete
         # listing: nothing is marked deleted on its evidence.
-        complete = (bool(comments) or _has_comment_area(doc)) and not _paged(doc)
-        return CommentFetch(comments, complete=complete, state=new_state)
+        complete = listing.complete and (bool(listing.comments) or _has_comment_area(doc))
+        return CommentFetch(listing.comments, complete=complete, state=new_state)
+
+    def _feed_fallback(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch | None:
+        """The article's comment feed, for pages whose comments are not in the markup (loaded by
+        script, or a theme this extractor does not know)."""
+        from monitor.collect.http import HTTPStatusError
+        from monitor.errors import FetchError
+
+        try:
+            result = self.client.get(article.comments_url or "", accept="application/rss+xml, "
+                                     "application/atom+xml, application/xml;q=0.9")
+        except (HTTPStatusError, FetchError):
+            return None
+        doc = result.document()
+        return self._from_feed(doc, article, state) if doc.kind == "xml" else None
+
+    @staticmethod
+    def _from_feed(doc: Document, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
+        from monitor.collect.feed import extract as extract_feed
+        from monitor.errors import ExtractError
+
+        try:
+            comments = [c for c in extract_feed(doc) if c.external_id]
+        except ExtractError:
+            comments = []
+        # Comment feeds hold only the latest comments: whole only when the count is as announced.
+        complete = article.comment_count is not None and article.comment_count == len(comments)
+        return CommentFetch(comments, complete=complete, state=state)
 
 
 def _has_comment_area(doc: Document) -> bool:
     return bool(doc.html.xpath("//*[@id='comments' or @id='wpdcom' or @id='respond']"))
-
-
-def _paged(doc: Document) -> bool:
-    """Comments split over several pages (comment-page-2 …): one page is not the whole listing."""
-    return bool(doc.html.xpath("//*[contains(@class, 'comment-navigation') or contains(@class, "
-                               "'comments-pagination') or contains(@class, 'wpd-load-more-submit')]"))

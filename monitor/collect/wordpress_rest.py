@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    convert_each
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, fragment_text, parse_iso
 from monitor.errors import ExtractError, FetchError
@@ -58,7 +59,7 @@ def extract(doc: Document) -> list[ExtractedComment]:
     if not isinstance(data, list) or not all(isinstance(i, dict) and "id" in i for i in data):
         raise ExtractError("this JSON is not a WordPress comment list (expected the array that "
                            "/wp-json/wp/v2/comments returns)")
-    return [comment_from_json(item) for item in data]
+    return convert_each(data, comment_from_json)
 
 
 def _total_pages(result: Any) -> int:

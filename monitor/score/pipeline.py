@@ -115,7 +115,8 @@ class ScoringPipeline:
 
         if not inputs:
             return []
-        normalized = [normalize(strip_furniture(item.text)).text for item in inputs]
+        prepared = [normalize(strip_furniture(item.text)) for item in inputs]
+        normalized = [p.text for p in prepared]
         missing = [i for i, item in enumerate(inputs) if not item.lang]
         detected = dict(zip(missing, detect_languages([normalized[i] for i in missing])))
         langs = [item.lang or detected[i] for i, item in enumerate(inputs)]
@@ -136,7 +137,7 @@ class ScoringPipeline:
         slurs: list[list[SlurHit]] = (
             [self.slur_detector.find(t, lang) for t, lang in zip(texts, langs)]
             if self.slur_detector else [[] for _ in inputs])
-        stance = self._stance(texts, normalized, langs, slurs)
+        stance = self._stance(texts, prepared, langs, slurs)
         return [
             CommentScore(id=item.id, lang=langs[i], toxicity=tox[i].toxicity,
                          toxic=tox[i].toxicity >= self.routes[routed[i]].threshold,
@@ -145,17 +146,22 @@ class ScoringPipeline:
             for i, item in enumerate(inputs)
         ]
 
-    def _stance(self, texts: list[str], normalized: list[str], langs: list[str],
+    def _stance(self, texts: list[str], prepared: list[Any], langs: list[str],
                 slurs: list[list[SlurHit]]) -> list[dict[str, StanceResult]]:
-        """Stance for the batch, handing the scorer the built-in model's piece vectors of the
-        normalised texts (cheap, and computed whatever backend scored toxicity)."""
+        """Stance for the batch. The built-in scorer gets what toxicity already computed: the
+        normalised texts, and the built-in model's piece vectors (asked for only the comments
+        that mention a target; cheap, so also when Detoxify scored their toxicity)."""
         if self.stance_scorer is None:
             return [{} for _ in texts]
-        source = _piece_vector_source(self.routes)
-        if source is None or not getattr(self.stance_scorer, "reads_piece_vectors", False):
+        if not getattr(self.stance_scorer, "reads_piece_vectors", False):
             return self.stance_scorer.score_batch(texts, langs, slurs)
+        source = _piece_vector_source(self.routes)
+        embeddings = None
+        if source is not None:
+            def embeddings(rows: list[int]) -> Any:
+                return source.sentence_vectors([prepared[i].text for i in rows])
         return self.stance_scorer.score_batch(  # type: ignore[call-arg]
-            texts, langs, slurs, embeddings=source.sentence_vectors(normalized))
+            texts, langs, slurs, embeddings=embeddings, normalized=prepared)
 
     def score_stream(self, inputs: Iterable[ScoreInput]) -> Iterator[CommentScore]:
         """Scores for any number of inputs, `batch_size` at a time, in input order."""

@@ -1,4 +1,4 @@
-"""Stance per target: labels a reader would agree with, the output shape, the shared embeddings."""
+"""Stance per target: labels a reader would agree with, the output shape, the shared piece vectors."""
 
 from __future__ import annotations
 
@@ -12,24 +12,25 @@ import pytest
 from monitor.config import Config, TargetConfig, load_config, load_targets
 from monitor.errors import ModelError
 from monitor.score.base import CommentScore, SlurHit
-from monitor.score.stance import (DEFAULT_MODEL, StanceModel, TargetStanceScorer, load_encoder,
-                                  scorer_from_config)
+from monitor.score.stance import (DEFAULT_MODEL, EMBEDDING_DIM, StanceModel, TargetStanceScorer,
+                                  piece_vectors, scorer_from_config)
+from monitor.score.toxicity import load_builtin
 from monitor.score.train_stance import evaluate, load_examples
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "datasets" / "stance"
 
 
-class CountingEncoder:
-    """The real USE encoder, remembering which texts it was asked to embed."""
+class CountingVectors:
+    """The built-in toxicity model's piece vectors, remembering which texts it was asked for."""
 
     def __init__(self) -> None:
-        self.inner = load_encoder()
+        self.inner = load_builtin()
         self.seen: list[str] = []
 
-    def encode(self, texts: Sequence[str]) -> Any:
+    def sentence_vectors(self, texts: Sequence[str]) -> Any:
         self.seen.extend(texts)
-        return self.inner.encode(list(texts))
+        return self.inner.sentence_vectors(texts)
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +53,14 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def encoder() -> CountingEncoder:
-    return CountingEncoder()
+def vectors() -> CountingVectors:
+    return CountingVectors()
 
 
 @pytest.fixture
 def scorer(targets: dict[str, TargetConfig], model: StanceModel,
-           encoder: CountingEncoder) -> TargetStanceScorer:
-    return TargetStanceScorer(targets, model, encoder)
+           vectors: CountingVectors) -> TargetStanceScorer:
+    return TargetStanceScorer(targets, model, vectors)
 
 
 def _labels(scorer: TargetStanceScorer, texts: list[str], slurs: list[list[SlurHit]] | None = None
@@ -74,12 +75,12 @@ def test_every_text_gets_one_result_per_configured_target(scorer: TargetStanceSc
     assert all(0.0 <= s.score <= 1.0 for r in results for s in r.values())
 
 
-def test_a_comment_without_a_mention_is_none_and_is_not_encoded(
-        scorer: TargetStanceScorer, encoder: CountingEncoder) -> None:
+def test_a_comment_without_a_mention_is_none_and_gets_no_vectors(
+        scorer: TargetStanceScorer, vectors: CountingVectors) -> None:
     texts = ["Die Spritpreise sind eine Frechheit!", "Who cares, my pension is too small.",
              "Погода сегодня ужасная."]
     assert _labels(scorer, texts) == [{"nato": "none", "russia": "none"}] * 3
-    assert encoder.seen == []
+    assert vectors.seen == []
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -135,27 +136,28 @@ def test_a_slur_toward_a_target_counts_as_a_hostile_mention(scorer: TargetStance
     assert _labels(scorer, [text])[0]["nato"] == "none"
 
 
-def test_shared_embeddings_give_the_same_labels_without_encoding_again(
-        scorer: TargetStanceScorer, encoder: CountingEncoder) -> None:
+def test_shared_piece_vectors_give_the_same_labels_without_computing_them_again(
+        scorer: TargetStanceScorer, vectors: CountingVectors) -> None:
     texts = ["Die NATO ist schuld an allem.", "Nichts zu sehen hier.", "Putin hat recht."]
     own = scorer.score_batch(texts, ["de"] * 3, [[], [], []])
-    encoder.seen.clear()
+    assert len(vectors.seen) == 2  # only the comments that mention a target
+    vectors.seen.clear()
     shared = scorer.score_batch(texts, ["de"] * 3, [[], [], []],
-                                embeddings=encoder.inner.encode(texts))
-    assert encoder.seen == []
+                                embeddings=piece_vectors(texts, vectors.inner))
+    assert vectors.seen == []
     assert [{k: r.label for k, r in row.items()} for row in shared] == \
         [{k: r.label for k, r in row.items()} for row in own]
     with pytest.raises(ValueError, match="2 rows for 3 texts"):
-        scorer.score_batch(texts, ["de"] * 3, [[], [], []], embeddings=np.zeros((2, 512)))
+        scorer.score_batch(texts, ["de"] * 3, [[], [], []], embeddings=np.zeros((2, EMBEDDING_DIM)))
 
 
-def test_an_added_target_is_scored_by_the_cue_head(model: StanceModel, encoder: CountingEncoder) -> None:
+def test_an_added_target_is_scored_by_the_cue_head(model: StanceModel, vectors: CountingVectors) -> None:
     targets = {"ukraine": TargetConfig(key="ukraine", label="Ukraine",
                                        aliases={"de": ["Ukraine"], "en": ["Ukraine"], "ru": ["Украина"]})}
-    scorer = TargetStanceScorer(targets, model, encoder)
+    scorer = TargetStanceScorer(targets, model, vectors)
     labels = _labels(scorer, ["Die Ukraine ist ein Mafiastaat voller Lügner!", "Schönes Wetter heute."])
     assert labels == [{"ukraine": "against"}, {"ukraine": "none"}]
-    assert encoder.seen == []  # the cue head reads no embedding
+    assert vectors.seen == []  # the cue head reads no vectors
 
 
 def test_monitor_score_lines_carry_stance_per_target_in_lower_case(
@@ -177,6 +179,18 @@ def test_scorer_from_config_uses_the_configured_targets(config: Config) -> None:
 def test_a_missing_model_says_how_to_train_it(tmp_path: Path, config: Config) -> None:
     with pytest.raises(ModelError, match="python -m monitor.score.train_stance"):
         scorer_from_config(config, tmp_path / "nope.npz")
+
+
+def test_a_model_trained_on_other_sentence_vectors_is_refused_with_the_fix(
+        tmp_path: Path, model: StanceModel) -> None:
+    path = tmp_path / "stance-old.npz"
+    model.save(path)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["embedding"] = np.array("use-v3-512")  # what stance-v2 read
+    np.savez(path, **arrays)
+    with pytest.raises(ModelError, match="other sentence vectors.*train_stance"):
+        StanceModel.load(path)
 
 
 def test_heldout_macro_f1_per_target_stays_useful(scorer: TargetStanceScorer) -> None:
