@@ -162,9 +162,16 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     restricts the output to these window starts per window length (incremental runs).
     Returns columns window_s, window_start, scope, scope_key, source and one column per metric.
     """
+    import numpy as np
     import polars as pl
 
     sizes = list(dict.fromkeys(int(w.total_seconds()) for w in windows))
+    import os, resource, time as _tm
+    _c = [resource.getrusage(0).ru_utime + resource.getrusage(0).ru_stime]
+    def P(label):
+        now = resource.getrusage(0).ru_utime + resource.getrusage(0).ru_stime
+        if os.environ.get("AGG_PROF"): print(f"  {label:20s} {now - _c[0]:.2f}", flush=True)
+        _c[0] = now
     if not sizes:
         return pl.DataFrame()
     # Dense Int64 codes (first-appearance order): integer keys group, sort and join far faster
@@ -176,6 +183,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         names[col] = values.unique(maintain_order=True).drop_nulls()
         codes[col] = values.cast(pl.Enum(names[col])).to_physical().cast(pl.Int64)
     # Each article belongs to one source (articles.source_id): its first row says which.
+    P("codes")
     art_src = codes["source"].filter(codes["article"].is_first_distinct() & codes["article"].is_not_null())
     rows = frame.select(
         _t=pl.col("ts").dt.epoch("s"), _src=codes["source"], _art=codes["article"], _auth=codes["author"],
@@ -184,6 +192,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         _coin=pl.col("coined_terms").list.len().cast(pl.Int64),
         *[(pl.col(f"stance_{t}") == label).fill_null(False).alias(f"_{label}_{t}")
           for t in targets for label in ("favor", "against")])
+    P("rows")
     # First sighting of each coined term: the earlier of the whole frame and what was known before.
     coin_first = (frame.lazy().select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
                   .group_by("term").agg(first=pl.col("ts").min()))
@@ -192,12 +201,14 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                              schema={"term": pl.Utf8, "first": pl.Datetime("us", "UTC")})
         coin_first = pl.concat([coin_first, known]).group_by("term").agg(pl.col("first").min())
     coin_first = coin_first.select("term", _first=pl.col("first").dt.epoch("s")).collect()
+    P("coin_first")
     terms = (frame.lazy().with_columns(_t=rows["_t"], _src=rows["_src"], _art=rows["_art"])
              .filter((rows["_lex"] + rows["_coin"]) > 0))
     slur_rows, coined = pl.collect_all([
         terms.select("_t", "_src", "_art", term=pl.concat_list("lexicon_terms", "coined_terms")).explode("term"),
         terms.select("_t", "_src", "_art", term="coined_terms").explode("term").join(
             coin_first.lazy(), on="term")])
+    P("slur_rows")
     if only is not None:
         keep = pl.lit(False)
         for size in sizes:
@@ -208,16 +219,39 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     if rows.height == 0:
         return pl.DataFrame(schema=_result_schema(targets))
 
-    counts = ["_lex", "_coin", *[f"_{label}_{t}" for t in targets for label in ("favor", "against")]]
-    from_rows = [pl.len().alias("_n"), pl.col("_tox").sum().alias("_tox_sum"), pl.col("_tox").count().alias("_tox_n"),
-                 pl.col("_toxic").sum().alias("_toxic_sum"), pl.col("_toxic").count().alias("_toxic_n"),
-                 *[pl.col(c).sum() for c in counts]]
-    sum_cols = ["_n", "_tox_sum", "_tox_n", "_toxic_sum", "_toxic_n", *counts]
-    # Rows in toxicity order (nulls first, like polars' quantile): the 90th percentile per group is then
-    # one Int64 sort per level instead of a per-group selection over a million small groups.
-    ranked = rows.select("_t", "_src", "_art", "_tox").sort("_tox", nulls_last=False)
-    tox_nulls = ranked["_tox"].null_count() > 0
+    bools = ["_toxic", *[f"_{label}_{t}" for t in targets for label in ("favor", "against")]]
+    counts = ["_lex", "_coin", *bools]
+    # Counts travel two to an Int64 (32 bits each) when every total fits: half the sums per grouping.
+    totals = rows.select(pl.col(c).sum() for c in counts).row(0)
+    packable = rows.height < 2 ** 31 and all(total < 2 ** 31 for total in totals)
+    packs = [counts[i:i + 2] for i in range(0, len(counts), 2)] if packable else [[c] for c in counts]
+    rows = rows.with_columns(
+        sum((pl.col(c).fill_null(False).cast(pl.Int64) * 2 ** (32 * j) for j, c in enumerate(cols)),
+            start=pl.lit(0, dtype=pl.Int64)).alias(f"_pack{i}") for i, cols in enumerate(packs))
+    valid = {c: rows[c].null_count() > 0 for c in ("_tox", "_toxic")}
+    sum_cols = ["_n", "_tox_sum", *[f"_pack{i}" for i in range(len(packs))],
+                *[f"{c}_n" for c, has_nulls in valid.items() if has_nulls]]
+    from_rows = [pl.len().cast(pl.Int64).alias("_n"), pl.col("_tox").sum().alias("_tox_sum"),
+                 *[pl.col(f"_pack{i}").sum() for i in range(len(packs))],
+                 *[pl.col(c).count().cast(pl.Int64).alias(f"{c}_n") for c, has_nulls in valid.items() if has_nulls]]
+    unpack = [(pl.col(f"_pack{i}") // 2 ** (32 * j) % 2 ** 32).alias(c)
+              for i, cols in enumerate(packs) for j, c in enumerate(cols)]
+    unpack += [pl.col("_n").alias(f"{c}_n") for c, has_nulls in valid.items() if not has_nulls]
+    # Each row's place in toxicity order (nulls first, like polars' quantile): a group's 90th percentile
+    # then comes from one Int64 sort per level instead of a selection in each of a million small groups.
+    tox = rows["_tox"]
+    missing = tox.is_null().to_numpy()
+    valid = np.flatnonzero(~missing)
+    values = tox.to_numpy()[valid]
+    by_tox = np.argsort(values)  # numpy's quicksort: twice as fast here as a stable arg_sort
+    # Nulls share rank 0 (a group's nulls come first, as in polars' quantile); values rank from 1.
+    rank = np.zeros(rows.height, dtype=np.int64)
+    rank[valid[by_tox]] = np.arange(1, len(valid) + 1, dtype=np.int64)
+    tox_sorted = pl.concat([pl.Series([None], dtype=pl.Float64), pl.Series(values[by_tox], dtype=pl.Float64)])
+    rows = rows.with_columns(_rank=pl.Series(rank))
+    P("ranked")
     authored = rows.select("_t", "_src", "_art", "_auth").filter(pl.col("_auth").is_not_null())
+    P("authored")
     n_auth = len(names["author"])
     sums: dict[tuple[int, str], pl.DataFrame] = {}
     pairs: dict[tuple[int, str], pl.DataFrame] = {}
@@ -229,24 +263,30 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         for scope, code, n_code in (("article", "_art", len(names["article"])),
                                     ("source", "_src", len(names["source"])), ("overall", None, 1)):
             levels[size, scope] = _Level(size, scope, w_lo, w_hi - w_lo + 1, n_code, code)
-        article, source, overall = (levels[size, s] for s in ("article", "source", "overall"))
+        article = levels[size, "article"]
         # Counts, sums and author tallies are additive: a longer window that is a multiple of a shorter
         # one is summed from the shorter one's article partials instead of from the rows again.
         parent = max((d for d in done if size % d == 0), default=None)
         if parent is None:
-            sums[size, "article"] = _group(rows, [(article.row_key(), article.span)], from_rows)
-            pairs[size, "article"] = _group(authored, [(article.row_key(), article.span), (pl.col("_auth"), n_auth)],
-                                            [pl.len().alias("_n")])
+            sums[size, "article"] = rows.group_by(article.row_key().alias("_k")).agg(*from_rows)
+            pairs[size, "article"] = _tally(authored.select(article.row_key())[:, 0], authored["_auth"], None,
+                                            article.span, n_auth)
         else:
-            sums[size, "article"] = _rollup(sums[parent, "article"], levels[parent, "article"], article, art_src,
-                                            sum_cols)
-            pairs[size, "article"] = _rollup(pairs[parent, "article"], levels[parent, "article"], article, art_src,
-                                             ["_n"], n_auth)
-        for finer, coarser in ((article, source), (source, overall)):
-            sums[size, coarser.scope] = _rollup(sums[size, finer.scope], finer, coarser, art_src, sum_cols)
-            pairs[size, coarser.scope] = _rollup(pairs[size, finer.scope], finer, coarser, art_src, ["_n"], n_auth)
+            finer = levels[parent, "article"]
+            sums[size, "article"] = _rollup(sums[parent, "article"], finer, article, art_src, sum_cols)
+            pairs[size, "article"] = _tally(pairs[parent, "article"].select(_rekey(finer, article, art_src))[:, 0],
+                                            pairs[parent, "article"]["_a"], pairs[parent, "article"]["_n"],
+                                            article.span, n_auth)
+        for finer_scope, scope in (("article", "source"), ("source", "overall")):
+            finer, coarser = levels[size, finer_scope], levels[size, scope]
+            sums[size, scope] = _rollup(sums[size, finer_scope], finer, coarser, art_src, sum_cols)
+            table = pairs[size, finer_scope]
+            pairs[size, scope] = _tally(table.select(_rekey(finer, coarser, art_src))[:, 0], table["_a"], table["_n"],
+                                        coarser.span, n_auth)
         done.append(size)
+        P(f'level {size}')
 
+    P("levels")
     parts: dict[tuple[int, str], pl.DataFrame] = {}
     for (size, scope), level in levels.items():
         main = sums[size, scope]
@@ -259,8 +299,8 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                                      .head(top_slurs)))
         coinages = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
                     .group_by(key.alias("_k")).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)))
-        out = (main.lazy()
-               .join(_p90(ranked, key, level.span, tox_nulls).lazy(), on="_k", how="left")
+        out = (main.lazy().with_columns(*unpack)
+               .join(_p90(rows.select(key)[:, 0], rows["_rank"], tox_sorted, level.span).lazy(), on="_k", how="left")
                .join(_top_counts(pairs[size, scope], level.span, top_authors).lazy(), on="_k", how="left")
                .join(slurs, on="_k", how="left").join(coinages, on="_k", how="left")
                .with_columns(_w=pl.col("_k") // level.n_code + level.w_lo, _c=pl.col("_k") % level.n_code)
@@ -274,7 +314,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                    toxicity_mean=pl.when(pl.col("_tox_n") > 0).then(pl.col("_tox_sum") / pl.col("_tox_n")),
                    toxicity_p90=pl.col("_p90"),
                    toxic_share=pl.when(pl.col("_toxic_n") > 0).then(
-                       pl.col("_toxic_sum").cast(pl.Float64) / pl.col("_toxic_n")),
+                       pl.col("_toxic").cast(pl.Float64) / pl.col("_toxic_n")),
                    slur_count=(pl.col("_lex") + pl.col("_coin")).cast(pl.Int64),
                    slur_lexicon_count=pl.col("_lex").cast(pl.Int64),
                    slur_coined_count=pl.col("_coin").cast(pl.Int64),
@@ -296,6 +336,8 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
             out = out.with_columns(scope_key=names["article"].gather(out["_c"]),
                                    source=names["source"].gather(art_src.gather(out["_c"])))
         parts[size, scope] = out.select(columns)
+        P(f'part {size} {scope}')
+    P("parts")
     return pl.concat([parts[size, scope] for size in sizes for scope in ("overall", "source", "article")],
                      how="vertical_relaxed")
 
@@ -326,25 +368,8 @@ class _Level:
         return window * self.n_code + (pl.col(self.code) if self.code else 0)
 
 
-def _group(table: pl.DataFrame, keys: Sequence[tuple[pl.Expr, int]], aggs: Sequence[pl.Expr]) -> pl.DataFrame:
-    """Group on integer keys (expression, number of values); the first comes back as _k, the second as _a."""
-    import polars as pl
-
-    names = ["_k", "_a"][:len(keys)]
-    if len(keys) == 1:
-        return table.group_by(keys[0][0].alias("_k")).agg(*aggs)
-    (first, _), (second, n_second) = keys
-    if keys[0][1] * n_second < _KEY_LIMIT:
-        # One packed Int64 key hashes much faster than two columns.
-        packed = table.group_by((first * n_second + second).alias("_p")).agg(*aggs)
-        return packed.select(_k=pl.col("_p") // n_second, _a=pl.col("_p") % n_second,
-                             *[c for c in packed.columns if c != "_p"])
-    return table.group_by(first.alias(names[0]), second.alias(names[1])).agg(*aggs)
-
-
-def _rollup(table: pl.DataFrame, finer: _Level, coarser: _Level, art_src: pl.Series, sum_cols: Sequence[str],
-            n_auth: int | None = None) -> pl.DataFrame:
-    """Sum a finer level's partials (keyed _k, and _a for author tallies) into a coarser level."""
+def _rekey(finer: _Level, coarser: _Level, art_src: pl.Series) -> pl.Expr:
+    """The coarser level's group number of each finer-level group (column _k)."""
     import polars as pl
 
     window = (pl.col("_k") // finer.n_code + finer.w_lo) * finer.size // coarser.size - coarser.w_lo
@@ -353,11 +378,15 @@ def _rollup(table: pl.DataFrame, finer: _Level, coarser: _Level, art_src: pl.Ser
         code = 0
     elif coarser.scope == "source" and finer.scope == "article":
         code = pl.lit(art_src).gather(code)
-    key = window * coarser.n_code + code
-    aggs = [pl.col(c).sum() for c in sum_cols]
-    if n_auth is None:
-        return _group(table, [(key, coarser.span)], aggs)
-    return _group(table, [(key, coarser.span), (pl.col("_a"), n_auth)], aggs)
+    return (window * coarser.n_code + code).alias("_k")
+
+
+def _rollup(table: pl.DataFrame, finer: _Level, coarser: _Level, art_src: pl.Series,
+            sum_cols: Sequence[str]) -> pl.DataFrame:
+    """Sum a finer level's partial sums (keyed _k) into a coarser level."""
+    import polars as pl
+
+    return table.group_by(_rekey(finer, coarser, art_src)).agg(pl.col(c).sum() for c in sum_cols)
 
 
 def _runs(keys: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -367,6 +396,27 @@ def _runs(keys: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     runs = keys.rle().struct.unnest()
     length = runs["len"].cast(pl.Int64)
     return runs["value"], length.cum_sum() - length, length
+
+
+def _tally(keys: pl.Series, authors: pl.Series, counts: pl.Series | None, span: int, n_auth: int) -> pl.DataFrame:
+    """Comments per (key, author) as columns _k, _a, _n, sorted; `counts` weighs each input row (1 if None)."""
+    import polars as pl
+
+    most = 1 if counts is None else int(counts.max() or 0) + 1  # type: ignore[arg-type]
+    if span * n_auth * most >= _KEY_LIMIT:
+        pairs = pl.DataFrame({"_k": keys, "_a": authors, "_n": counts if counts is not None else 1})
+        return pairs.group_by("_k", "_a").agg(pl.col("_n").sum().cast(pl.Int64)).sort("_k", "_a")
+    # Sorting one packed Int64 (key, author, count) and reading its runs beats hashing two columns.
+    packed = (keys * n_auth + authors) * most + (0 if counts is None else counts)
+    packed = packed.sort()
+    pair = packed // most
+    value, start, length = _runs(pair)
+    if counts is None:
+        total = length
+    else:
+        cum = pl.concat([pl.Series([0], dtype=pl.Int64), (packed % most).cum_sum()])
+        total = cum.gather(start + length) - cum.gather(start)
+    return pl.DataFrame({"_k": value // n_auth, "_a": value % n_auth, "_n": total})
 
 
 def _sort_pairs(keys: pl.Series, minor: pl.Series, span: int, n_minor: int) -> tuple[pl.Series, pl.Series]:
@@ -381,25 +431,27 @@ def _sort_pairs(keys: pl.Series, minor: pl.Series, span: int, n_minor: int) -> t
     return both["k"], both["m"]
 
 
-def _p90(ranked: pl.DataFrame, key: pl.Expr, span: int, has_nulls: bool) -> pl.DataFrame:
-    """Toxicity's 90th percentile per key, exactly as polars' 'linear' quantile; `ranked` is in toxicity order."""
+def _p90(keys: pl.Series, rank: pl.Series, tox_sorted: pl.Series, span: int) -> pl.DataFrame:
+    """Toxicity's 90th percentile per key, exactly as polars' 'linear' quantile.
+
+    `rank` is each row's place in `tox_sorted` (toxicity ascending after one null, which all nulls share)."""
     import polars as pl
 
-    n = ranked.height
-    keys, order = _sort_pairs(ranked.select(key)[:, 0], pl.int_range(n, eager=True), span, max(n, 1))
-    tox = ranked["_tox"].gather(order)
+    keys, order = _sort_pairs(keys, rank, span, max(len(rank), 1))
     value, start, length = _runs(keys)
     nulls: Any = 0
-    if has_nulls:
-        missing = tox.is_null().cast(pl.Int64)
-        seen = missing.cum_sum()
-        nulls = seen.gather(start + length - 1) - seen.gather(start) + missing.gather(start)
+    if tox_sorted.null_count() > 1:
+        # Nulls all rank 0, ahead of every value in their group.
+        missing = (order == 0).cast(pl.Int64)
+        seen = pl.concat([pl.Series([0], dtype=pl.Int64), missing.cum_sum()])
+        nulls = seen.gather(start + length) - seen.gather(start)
     # polars: position (valid - 1) * q past the nulls (which sort first), interpolated linearly.
     pos = (length - nulls - 1).cast(pl.Float64) * 0.9 + nulls
     lo = pos.floor().cast(pl.Int64).clip(0)
     hi = pos.ceil().cast(pl.Int64).clip(0)
     found = pl.DataFrame({"_k": value, "pos": pos, "lo": lo, "valid": length - nulls,
-                          "lower": tox.gather(start + lo), "upper": tox.gather(start + hi)})
+                          "lower": tox_sorted.gather(order.gather(start + lo)),
+                          "upper": tox_sorted.gather(order.gather(start + hi))})
     lower, upper = pl.col("lower"), pl.col("upper")
     return found.select("_k", _p90=pl.when(pl.col("valid") == 0).then(None).when(lower == upper).then(lower)
                         .otherwise((pl.col("pos") - pl.col("lo")) * (upper - lower) + lower))

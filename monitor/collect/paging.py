@@ -43,7 +43,9 @@ def page_key(url: str) -> tuple[str, str, int | None] | None:
     query = dict(parse_qsl(parts.query))
     if query.get("cpage", "").isdigit():
         number = int(query.pop("cpage"))
-    query.pop("replytocom", None)
+    for name in list(query):  # reply targets and campaign tags do not change which page it is
+        if name in ("replytocom", "fbclid", "gclid") or name.startswith("utm_"):
+            del query[name]
     if not path.endswith("/"):
         path += "/"
     if query:

@@ -291,6 +291,28 @@ class StanceModel:
             raise ModelError(f"stance model {path} is unreadable ({exc}); {fix}") from None
 
 
+def _reusable(texts: Sequence[str], normalized: Sequence[Normalized]) -> dict[str, Normalized]:
+    """The pipeline's normalisations (of the texts without furniture) as the matcher's view of
+    the raw texts: offsets are mapped back through the removed furniture, so the matcher finds
+    mentions without normalising every comment again."""
+    from monitor.score.toxicity import furniture_offsets
+
+    out: dict[str, Normalized] = {}
+    for text, norm in zip(texts, normalized):
+        if _MASKING_FURNITURE.search(text):
+            continue  # "Н@ТО", "N#TO": stripping would hide a masked name; normalise the raw text
+        offsets = furniture_offsets(text)
+        if len(offsets) == len(text):  # nothing removed ('#' became a space in place)
+            out[text] = norm
+        else:
+            out[text] = Normalized(norm.text, [offsets[i] for i in norm.offsets])
+    return out
+
+
+# '@' or '#' right after a letter masks a letter rather than starting a handle or hashtag.
+_MASKING_FURNITURE = re.compile(r"[^\W\d_][@#]")
+
+
 class VectorSource(Protocol):
     """Gives the averaged piece vectors of normalised texts (`BuiltinToxicity` is one)."""
 
@@ -323,7 +345,6 @@ class TargetStanceScorer:
         self._batch = threading.local()  # the pipeline's normalisations, per scoring thread
 
     def _normalize(self, text: str) -> Normalized:
-        # A text without furniture was normalised by the pipeline exactly as the matcher would.
         known: dict[str, Normalized] | None = getattr(self._batch, "known", None)
         hit = known.get(text) if known else None
         return hit if hit is not None else normalize(text)
@@ -359,9 +380,7 @@ class TargetStanceScorer:
         absent = StanceResult("none", self.model.none_without_mention)
         results = [{key: absent for key in self.keys} for _ in texts]
         if normalized is not None:
-            from monitor.score.toxicity import strip_furniture
-
-            self._batch.known = {t: n for t, n in zip(texts, normalized) if strip_furniture(t) == t}
+            self._batch.known = _reusable(texts, normalized)
         try:
             found = [self.matcher.find(text) for text in texts]
         finally:

@@ -28,6 +28,7 @@ __all__ = [
     "Features",
     "featurize",
     "finish",
+    "furniture_offsets",
     "load_builtin",
     "prepare",
     "sentencepiece_model_path",
@@ -49,6 +50,23 @@ def strip_furniture(text: str) -> str:
     """Remove line-break markers, @mentions, URLs and '#' (before de-obfuscation, which would
     otherwise read '@' as 'a')."""
     return _URL.sub(" ", _MENTION.sub(" ", _LBR.sub(" ", text))).replace("#", " ")
+
+
+def furniture_offsets(text: str) -> list[int]:
+    """For each character of `strip_furniture(text)`, its index in `text` (a removed span's one
+    space points at the span's start), so spans found after stripping map back to the original."""
+    current, offsets = text, list(range(len(text)))
+    for pattern in (_LBR, _MENTION, _URL):  # the order of strip_furniture
+        pieces: list[str] = []
+        kept: list[int] = []
+        last = 0
+        for match in pattern.finditer(current):
+            pieces += [current[last:match.start()], " "]
+            kept += offsets[last:match.start()] + [offsets[match.start()]]
+            last = match.end()
+        if last:
+            current, offsets = "".join(pieces) + current[last:], kept + offsets[last:]
+    return offsets
 
 
 def finish(normalized: str) -> str:

@@ -233,3 +233,27 @@ def test_wpdiscuz_listing_is_complete_unless_more_comments_load_by_script():
                          '<button class="wc-load-more-submit">Mehr Kommentare laden</button></div></div>')
     partial = read_all_pages(None, Document(more), "https://kuestenkurier.example/a/", extract)
     assert len(partial.comments) == 3 and not partial.complete
+
+
+def test_plain_permalink_comment_pages_are_followed_but_not_other_posts(site):
+    def post(req):
+        n = int(req.query.get("cpage", "2"))
+        others = f'<a href="/?p=13&amp;cpage=1#comments">other post</a>'
+        nav = (f'<nav class="comment-navigation"><a href="/?p=12&amp;cpage={3 - n}#comments">'
+               f'{"Older" if n == 2 else "Newer"} Comments</a></nav>')
+        return Reply(body=page(comment(20 + n, "P", f"Seite {n}"), nav=nav, extra=others))
+    site.route("/", post)
+    with client() as c:
+        first = c.get(f"{site.url}/?p=12")
+        listing = read_all_pages(c, first.document(), first.url, extract)
+    assert sorted(x.external_id for x in listing.comments) == ["21", "22"] and listing.complete
+    assert all(r.query.get("p") == "12" for r in site.hits("/"))
+
+
+def test_feed_campaign_tags_on_the_article_url_do_not_hide_its_comment_pages():
+    from monitor.collect.paging import page_links
+
+    html = page(comment(1, "A", "x"), nav='<nav class="comment-navigation"><a href="/a/comment-page-1/#comments">'
+                                            'Older Comments</a></nav>')
+    links, has_nav = page_links(Document(html), "https://site.example/a/?utm_source=rss&utm_medium=feed")
+    assert links == ["https://site.example/a/comment-page-1/"] and has_nav
