@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import random
@@ -19,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from monitor.errors import CollectError, MonitorError, NotConfigured, StoreError
+from monitor.pidlock import PidFileLock
 from monitor.store.db import open_engine
 from monitor.store.repo import purge_older_than, put_state, utcnow
 
@@ -57,7 +57,7 @@ class DaemonLock:
     def __init__(self, engine: Engine, data_dir: Path) -> None:
         self.engine = engine
         self.data_dir = data_dir
-        self._fh: Any = None
+        self._file: PidFileLock | None = None
         self._conn: Any = None
 
     def acquire(self) -> None:
@@ -74,22 +74,12 @@ class DaemonLock:
                                  "`monitor worker` processes to add scoring capacity")
             return
         db_path = Path(url.database or self.data_dir / "monitor.db")
-        lock_path = db_path.with_name(db_path.name + ".daemon.lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = lock_path.open("a+")
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._fh.seek(0)
-            holder = self._fh.read().strip() or "unknown"
-            self._fh.close()
-            self._fh = None
+        self._file = PidFileLock(db_path.with_name(db_path.name + ".daemon.lock"))
+        holder = self._file.acquire()
+        if holder is not None:
+            self._file = None
             raise StoreError(f"another monitor daemon is already running on {db_path} (pid {holder}); "
-                             "stop it first") from None
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(str(os.getpid()))
-        self._fh.flush()
+                             "stop it first")
 
     def release(self) -> None:
         if self._conn is not None:
@@ -99,10 +89,9 @@ class DaemonLock:
             self._conn.commit()
             self._conn.close()
             self._conn = None
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+        if self._file is not None:
+            self._file.release()
+            self._file = None
 
 
 class Daemon:

@@ -3,7 +3,6 @@ daemon and the dashboard, and stops them all cleanly on Ctrl-C, SIGTERM or after
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
@@ -17,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from monitor.demo.content import BLOGS
 from monitor.errors import InputError, MonitorError, StoreError
+from monitor.pidlock import PidFileLock
 
 __all__ = ["DEMO_RULE", "DemoSummary", "SOURCE_NAMES", "run_demo", "write_demo_config"]
 
@@ -96,29 +96,17 @@ class _DemoLock:
     """One demo per folder: the start clears the previous run's database, which must not be in use."""
 
     def __init__(self, demo_dir: Path) -> None:
-        self.path = demo_dir / "demo.lock"
-        self._fh: Any = None
+        self.lock = PidFileLock(demo_dir / "demo.lock")
 
     def __enter__(self) -> _DemoLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a+")
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._fh.seek(0)
-            holder = self._fh.read().strip() or "unknown"
-            self._fh.close()
-            raise StoreError(f"another `monitor demo` (pid {holder}) is using {self.path.parent}; stop it "
-                             "first, or give this one its own folder with --dir") from None
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(str(os.getpid()))
-        self._fh.flush()
+        holder = self.lock.acquire()
+        if holder is not None:
+            raise StoreError(f"another `monitor demo` (pid {holder}) is using {self.lock.path.parent}; "
+                             "stop it first, or give this one its own folder with --dir")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fh, fcntl.LOCK_UN)
-        self._fh.close()
+        self.lock.release()
 
 
 def _check_demo_dir(demo_dir: Path, base: Any) -> None:
