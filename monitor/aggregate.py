@@ -112,18 +112,12 @@ def empty_frame(targets: Sequence[str] = ()) -> pl.DataFrame:
     return pl.DataFrame(schema=_schema(targets))
 
 
-def _window_start(ts: datetime, window: timedelta) -> datetime:
-    step = int(window.total_seconds())
-    return _EPOCH + timedelta(seconds=(int((ts - _EPOCH).total_seconds()) // step) * step)
-
-
 def touched_windows(times: Iterable[datetime], windows: Sequence[timedelta]) -> dict[int, set[datetime]]:
     """Window starts (per window length in seconds) that contain any of `times`."""
-    touched: dict[int, set[datetime]] = {int(w.total_seconds()): set() for w in windows}
-    for ts in times:
-        for window in windows:
-            touched[int(window.total_seconds())].add(_window_start(ts, window))
-    return touched
+    # Distinct seconds first: a tick passes thousands of times that fall in a handful of windows.
+    seconds = {int((ts - _EPOCH).total_seconds()) for ts in times}
+    return {size: {_EPOCH + timedelta(seconds=index * size) for index in {s // size for s in seconds}}
+            for size in (int(w.total_seconds()) for w in windows)}
 
 
 def _intervals(touched: Mapping[int, set[datetime]]) -> list[tuple[datetime, datetime]]:
@@ -166,12 +160,6 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     import polars as pl
 
     sizes = list(dict.fromkeys(int(w.total_seconds()) for w in windows))
-    import os, resource, time as _tm
-    _c = [resource.getrusage(0).ru_utime + resource.getrusage(0).ru_stime]
-    def P(label):
-        now = resource.getrusage(0).ru_utime + resource.getrusage(0).ru_stime
-        if os.environ.get("AGG_PROF"): print(f"  {label:20s} {now - _c[0]:.2f}", flush=True)
-        _c[0] = now
     if not sizes:
         return pl.DataFrame()
     # Dense Int64 codes (first-appearance order): integer keys group, sort and join far faster
@@ -182,17 +170,24 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         values = frame[col].cast(pl.Utf8)
         names[col] = values.unique(maintain_order=True).drop_nulls()
         codes[col] = values.cast(pl.Enum(names[col])).to_physical().cast(pl.Int64)
-    # Each article belongs to one source (articles.source_id): its first row says which.
-    P("codes")
+    # Each article belongs to one source (articles.source_id): its first row says which, and all its
+    # rows count for that source, so that article partials add up to exactly the source's figures.
     art_src = codes["source"].filter(codes["article"].is_first_distinct() & codes["article"].is_not_null())
+    terms = {"_lex": pl.col("lexicon_terms").list.len(), "_coin": pl.col("coined_terms").list.len()}
+    flags = {"_toxic": pl.col("toxic"), **{f"_{label}_{t}": pl.col(f"stance_{t}") == label
+                                           for t in targets for label in ("favor", "against")}}
+    # Counts travel two to an Int64 (32 bits each) when every total fits: half the sums per grouping.
+    totals = frame.select(expr.sum() for expr in terms.values()).row(0) if frame.height else (0, 0)
+    counts = list(terms) + list(flags)
+    packs = ([counts[i:i + 2] for i in range(0, len(counts), 2)]
+             if frame.height < 2 ** 31 and max(totals) < 2 ** 31 else [[c] for c in counts])
+    as_count = {**terms, **flags}
     rows = frame.select(
-        _t=pl.col("ts").dt.epoch("s"), _src=codes["source"], _art=codes["article"], _auth=codes["author"],
-        _tox=pl.col("toxicity"), _toxic=pl.col("toxic"),
-        _lex=pl.col("lexicon_terms").list.len().cast(pl.Int64),
-        _coin=pl.col("coined_terms").list.len().cast(pl.Int64),
-        *[(pl.col(f"stance_{t}") == label).fill_null(False).alias(f"_{label}_{t}")
-          for t in targets for label in ("favor", "against")])
-    P("rows")
+        _t=pl.col("ts").dt.epoch("s"), _src=art_src.gather(codes["article"]), _art=codes["article"],
+        _auth=codes["author"], _tox=pl.col("toxicity"), _toxic=pl.col("toxic"),
+        _slurs=terms["_lex"] + terms["_coin"],
+        *[sum((as_count[c].fill_null(False).cast(pl.Int64) * 2 ** (32 * j) for j, c in enumerate(cols)),
+              start=pl.lit(0, dtype=pl.Int64)).alias(f"_pack{i}") for i, cols in enumerate(packs)])
     # First sighting of each coined term: the earlier of the whole frame and what was known before.
     coin_first = (frame.lazy().select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
                   .group_by("term").agg(first=pl.col("ts").min()))
@@ -201,14 +196,13 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                              schema={"term": pl.Utf8, "first": pl.Datetime("us", "UTC")})
         coin_first = pl.concat([coin_first, known]).group_by("term").agg(pl.col("first").min())
     coin_first = coin_first.select("term", _first=pl.col("first").dt.epoch("s")).collect()
-    P("coin_first")
-    terms = (frame.lazy().with_columns(_t=rows["_t"], _src=rows["_src"], _art=rows["_art"])
-             .filter((rows["_lex"] + rows["_coin"]) > 0))
+    with_slurs = (frame.lazy().with_columns(_t=rows["_t"], _src=rows["_src"], _art=rows["_art"])
+                  .filter(rows["_slurs"] > 0))
     slur_rows, coined = pl.collect_all([
-        terms.select("_t", "_src", "_art", term=pl.concat_list("lexicon_terms", "coined_terms")).explode("term"),
-        terms.select("_t", "_src", "_art", term="coined_terms").explode("term").join(
+        with_slurs.select("_t", "_src", "_art", term=pl.concat_list("lexicon_terms", "coined_terms"))
+        .explode("term"),
+        with_slurs.select("_t", "_src", "_art", term="coined_terms").explode("term").join(
             coin_first.lazy(), on="term")])
-    P("slur_rows")
     if only is not None:
         keep = pl.lit(False)
         for size in sizes:
@@ -219,24 +213,15 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     if rows.height == 0:
         return pl.DataFrame(schema=_result_schema(targets))
 
-    bools = ["_toxic", *[f"_{label}_{t}" for t in targets for label in ("favor", "against")]]
-    counts = ["_lex", "_coin", *bools]
-    # Counts travel two to an Int64 (32 bits each) when every total fits: half the sums per grouping.
-    totals = rows.select(pl.col(c).sum() for c in counts).row(0)
-    packable = rows.height < 2 ** 31 and all(total < 2 ** 31 for total in totals)
-    packs = [counts[i:i + 2] for i in range(0, len(counts), 2)] if packable else [[c] for c in counts]
-    rows = rows.with_columns(
-        sum((pl.col(c).fill_null(False).cast(pl.Int64) * 2 ** (32 * j) for j, c in enumerate(cols)),
-            start=pl.lit(0, dtype=pl.Int64)).alias(f"_pack{i}") for i, cols in enumerate(packs))
-    valid = {c: rows[c].null_count() > 0 for c in ("_tox", "_toxic")}
+    nullable = {c: rows[c].null_count() > 0 for c in ("_tox", "_toxic")}
     sum_cols = ["_n", "_tox_sum", *[f"_pack{i}" for i in range(len(packs))],
-                *[f"{c}_n" for c, has_nulls in valid.items() if has_nulls]]
+                *[f"{c}_n" for c, has_nulls in nullable.items() if has_nulls]]
     from_rows = [pl.len().cast(pl.Int64).alias("_n"), pl.col("_tox").sum().alias("_tox_sum"),
                  *[pl.col(f"_pack{i}").sum() for i in range(len(packs))],
-                 *[pl.col(c).count().cast(pl.Int64).alias(f"{c}_n") for c, has_nulls in valid.items() if has_nulls]]
+                 *[pl.col(c).count().cast(pl.Int64).alias(f"{c}_n") for c, has_nulls in nullable.items() if has_nulls]]
     unpack = [(pl.col(f"_pack{i}") // 2 ** (32 * j) % 2 ** 32).alias(c)
               for i, cols in enumerate(packs) for j, c in enumerate(cols)]
-    unpack += [pl.col("_n").alias(f"{c}_n") for c, has_nulls in valid.items() if not has_nulls]
+    unpack += [pl.col("_n").alias(f"{c}_n") for c, has_nulls in nullable.items() if not has_nulls]
     # Each row's place in toxicity order (nulls first, like polars' quantile): a group's 90th percentile
     # then comes from one Int64 sort per level instead of a selection in each of a million small groups.
     tox = rows["_tox"]
@@ -248,10 +233,9 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     rank = np.zeros(rows.height, dtype=np.int64)
     rank[valid[by_tox]] = np.arange(1, len(valid) + 1, dtype=np.int64)
     tox_sorted = pl.concat([pl.Series([None], dtype=pl.Float64), pl.Series(values[by_tox], dtype=pl.Float64)])
-    rows = rows.with_columns(_rank=pl.Series(rank))
-    P("ranked")
+    rows = rows.select("_t", "_src", "_art", "_auth", *[f"_pack{i}" for i in range(len(packs))],
+                       *(["_toxic"] if nullable["_toxic"] else []), _tox=tox, _rank=pl.Series(rank))
     authored = rows.select("_t", "_src", "_art", "_auth").filter(pl.col("_auth").is_not_null())
-    P("authored")
     n_auth = len(names["author"])
     sums: dict[tuple[int, str], pl.DataFrame] = {}
     pairs: dict[tuple[int, str], pl.DataFrame] = {}
@@ -284,25 +268,32 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
             pairs[size, scope] = _tally(table.select(_rekey(finer, coarser, art_src))[:, 0], table["_a"], table["_n"],
                                         coarser.span, n_auth)
         done.append(size)
-        P(f'level {size}')
 
-    P("levels")
     parts: dict[tuple[int, str], pl.DataFrame] = {}
     for (size, scope), level in levels.items():
-        main = sums[size, scope]
+        key = level.row_key()
+        main = sums[size, scope].sort("_k")
+        if rows.height >= 100 * main.height:
+            # Few, large groups: polars' own per-group selection is linear, cheaper than sorting all rows.
+            found = rows.group_by(key.alias("_k")).agg(_p90=pl.col("_tox").quantile(0.9, "linear"))
+            main = main.join(found, on="_k", how="left")
+        else:
+            main = main.with_columns(_p90=_p90(rows.select(key)[:, 0], rows["_rank"], tox_sorted, level.span,
+                                               main["_n"], main["_tox_n"] if nullable["_tox"] else None))
         if only is not None:
             indexes = [int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ())]
             main = main.filter((pl.col("_k") // level.n_code + level.w_lo).is_in(pl.Series(indexes, dtype=pl.Int64)))
-        key = level.row_key()
+        tops = _top_counts(pairs[size, scope], level.span, top_authors)
+        # Sorted once by (key, count descending, term): each key's first rows are its top slurs.
         slurs = (slur_rows.lazy().group_by(key.alias("_k"), "term").agg(n=pl.len())
-                 .group_by("_k").agg(top_slurs=pl.col("term").sort_by(["n", "term"], descending=[True, False])
-                                     .head(top_slurs)))
+                 .sort("_k", "n", "term", descending=[False, True, False])
+                 .group_by("_k", maintain_order=True).agg(top_slurs=pl.col("term").head(top_slurs)))
         coinages = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
                     .group_by(key.alias("_k")).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)))
+        slurs, coinages = pl.collect_all([slurs, coinages])
         out = (main.lazy().with_columns(*unpack)
-               .join(_p90(rows.select(key)[:, 0], rows["_rank"], tox_sorted, level.span).lazy(), on="_k", how="left")
-               .join(_top_counts(pairs[size, scope], level.span, top_authors).lazy(), on="_k", how="left")
-               .join(slurs, on="_k", how="left").join(coinages, on="_k", how="left")
+               .join(tops.lazy(), on="_k", how="left")
+               .join(slurs.lazy(), on="_k", how="left").join(coinages.lazy(), on="_k", how="left")
                .with_columns(_w=pl.col("_k") // level.n_code + level.w_lo, _c=pl.col("_k") % level.n_code)
                .select(
                    window_s=pl.lit(size, dtype=pl.Int64),
@@ -336,8 +327,6 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
             out = out.with_columns(scope_key=names["article"].gather(out["_c"]),
                                    source=names["source"].gather(art_src.gather(out["_c"])))
         parts[size, scope] = out.select(columns)
-        P(f'part {size} {scope}')
-    P("parts")
     return pl.concat([parts[size, scope] for size in sizes for scope in ("overall", "source", "article")],
                      how="vertical_relaxed")
 
@@ -431,30 +420,33 @@ def _sort_pairs(keys: pl.Series, minor: pl.Series, span: int, n_minor: int) -> t
     return both["k"], both["m"]
 
 
-def _p90(keys: pl.Series, rank: pl.Series, tox_sorted: pl.Series, span: int) -> pl.DataFrame:
-    """Toxicity's 90th percentile per key, exactly as polars' 'linear' quantile.
+def _p90(keys: pl.Series, rank: pl.Series, tox_sorted: pl.Series, span: int, sizes: pl.Series,
+         valid: pl.Series | None) -> pl.Series:
+    """Toxicity's 90th percentile per group, exactly as polars' 'linear' quantile.
 
-    `rank` is each row's place in `tox_sorted` (toxicity ascending after one null, which all nulls share)."""
+    `keys` is each row's group, `rank` its place in `tox_sorted` (toxicity ascending after one null,
+    which all nulls share); `sizes` (and `valid`, the non-null counts, when there are nulls) are per
+    group in key order. Returns one value per group in key order."""
     import polars as pl
 
-    keys, order = _sort_pairs(keys, rank, span, max(len(rank), 1))
-    value, start, length = _runs(keys)
-    nulls: Any = 0
-    if tox_sorted.null_count() > 1:
-        # Nulls all rank 0, ahead of every value in their group.
-        missing = (order == 0).cast(pl.Int64)
-        seen = pl.concat([pl.Series([0], dtype=pl.Int64), missing.cum_sum()])
-        nulls = seen.gather(start + length) - seen.gather(start)
+    n_rank = len(rank) + 1
+    if span * n_rank < _KEY_LIMIT:
+        # One Int64 sort beats a two-column sort several times over; only 2 values per group are unpacked.
+        packed = (keys * n_rank + rank).sort()
+    else:
+        packed = pl.DataFrame({"k": keys, "r": rank}).sort("k", "r")["r"]
+    start = sizes.cast(pl.Int64).cum_sum() - sizes
+    nulls: Any = 0 if valid is None else sizes - valid
     # polars: position (valid - 1) * q past the nulls (which sort first), interpolated linearly.
-    pos = (length - nulls - 1).cast(pl.Float64) * 0.9 + nulls
+    pos = (sizes - nulls - 1).cast(pl.Float64) * 0.9 + nulls
     lo = pos.floor().cast(pl.Int64).clip(0)
     hi = pos.ceil().cast(pl.Int64).clip(0)
-    found = pl.DataFrame({"_k": value, "pos": pos, "lo": lo, "valid": length - nulls,
-                          "lower": tox_sorted.gather(order.gather(start + lo)),
-                          "upper": tox_sorted.gather(order.gather(start + hi))})
+    found = pl.DataFrame({"pos": pos, "lo": lo, "valid": sizes - nulls,
+                          "lower": tox_sorted.gather(packed.gather(start + lo) % n_rank),
+                          "upper": tox_sorted.gather(packed.gather(start + hi) % n_rank)})
     lower, upper = pl.col("lower"), pl.col("upper")
-    return found.select("_k", _p90=pl.when(pl.col("valid") == 0).then(None).when(lower == upper).then(lower)
-                        .otherwise((pl.col("pos") - pl.col("lo")) * (upper - lower) + lower))
+    return found.select(pl.when(pl.col("valid") == 0).then(None).when(lower == upper).then(lower)
+                        .otherwise((pl.col("pos") - pl.col("lo")) * (upper - lower) + lower))[:, 0]
 
 
 def _top_counts(pairs: pl.DataFrame, span: int, top: int) -> pl.DataFrame:
@@ -542,6 +534,7 @@ def _parse(value: str | None) -> datetime | None:
 def _write(conn: Connection, result: pl.DataFrame, touched: Mapping[int, set[datetime]] | None,
            now: datetime) -> int:
     """Replace the touched windows (all windows when None) by the computed rows."""
+    import polars as pl
     from sqlalchemy import delete, insert
 
     from monitor.store.schema import aggregates
@@ -555,11 +548,11 @@ def _write(conn: Connection, result: pl.DataFrame, touched: Mapping[int, set[dat
                 conn.execute(delete(aggregates).where(aggregates.c.window_s == size,
                                                       aggregates.c.window_start.in_(ordered[i:i + 500])))
     keys = ("window_s", "window_start", "scope", "scope_key", "source")
-    rows = []
-    for rec in result.iter_rows(named=True):
-        metrics = {k: v for k, v in rec.items() if k not in keys}
-        rows.append({**{k: rec[k] for k in keys}, "comment_count": rec["comment_count"],
-                     "metrics": metrics, "computed_at": now})
+    if result.height == 0:
+        return 0
+    # polars builds the row dicts (metrics as a nested struct) far faster than a Python loop over rows.
+    rows = result.select(*keys, "comment_count", pl.lit(now).alias("computed_at"),
+                         metrics=pl.struct(c for c in result.columns if c not in keys)).to_dicts()
     for i in range(0, len(rows), 1000):
         conn.execute(insert(aggregates), rows[i:i + 1000])
     return len(rows)

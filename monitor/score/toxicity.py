@@ -1,7 +1,8 @@
 """The built-in toxicity model: text preparation, features and calibrated inference from shipped weights.
 
-Two linear heads share one preparation step. The lexical head reads character n-grams and
-SentencePiece pieces (TF-IDF); the semantic head reads a static, distilled copy of the
+Two linear heads share one preparation step. The lexical head reads character n-grams (within
+and across words), word uni/bi-grams and SentencePiece pieces (TF-IDF) plus counts of a
+hand-written insult-stem lexicon; the semantic head reads a static, distilled copy of the
 multilingual Universal Sentence Encoder (one vector per piece, averaged), which carries what it
 learnt in German to English and Russian. Their summed margins go through Platt scaling.
 """
@@ -26,13 +27,17 @@ __all__ = [
     "BuiltinToxicity",
     "FeatureSpec",
     "Features",
+    "LEXICON_KINDS",
     "featurize",
     "finish",
-    "furniture_offsets",
+    "lexical_matrix",
+    "lexicon_columns",
+    "lexicon_counts",
     "load_builtin",
     "prepare",
     "sentencepiece_model_path",
     "strip_furniture",
+    "strip_furniture_mapped",
 ]
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
@@ -44,6 +49,13 @@ _LBR = re.compile(r"\|LBR\|")
 _MENTION = re.compile(r"@\w+")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"[^\W\d_]+")
+_WORD_PATTERN = r"(?u)\b\w+\b"  # one-letter words count too ("du", "я")
+
+LEXICON_KINDS = ("insult", "profanity", "dehumanising", "violence")
+# Endings a `=word` lexicon entry may carry (German and English inflection, plurals).
+_LEXICON_ENDINGS = ("", "e", "en", "n", "s", "es", "er", "ern")
+_LEXICON_FOLD = str.maketrans({"ß": "ss", "ё": "е"})
 
 
 def strip_furniture(text: str) -> str:
@@ -52,9 +64,9 @@ def strip_furniture(text: str) -> str:
     return _URL.sub(" ", _MENTION.sub(" ", _LBR.sub(" ", text))).replace("#", " ")
 
 
-def furniture_offsets(text: str) -> list[int]:
-    """For each character of `strip_furniture(text)`, its index in `text` (a removed span's one
-    space points at the span's start), so spans found after stripping map back to the original."""
+def strip_furniture_mapped(text: str) -> tuple[str, list[int]]:
+    """`strip_furniture(text)` and, for each of its characters, its index in `text` (a removed
+    span's one space points at the span's start): spans found after stripping map back."""
     current, offsets = text, list(range(len(text)))
     for pattern in (_LBR, _MENTION, _URL):  # the order of strip_furniture
         pieces: list[str] = []
@@ -66,7 +78,7 @@ def furniture_offsets(text: str) -> list[int]:
             last = match.end()
         if last:
             current, offsets = "".join(pieces) + current[last:], kept + offsets[last:]
-    return offsets
+    return current.replace("#", " "), offsets
 
 
 def finish(normalized: str) -> str:
@@ -98,28 +110,107 @@ def _sentencepiece() -> Any:
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """How texts become features; stored in the model's JSON so training and inference agree."""
+    """How texts become features; stored in the model's JSON so training and inference agree.
+
+    `span_ngrams`, `word_ngrams` and `lexicon` are optional blocks (None / empty: off), so
+    weights written before they existed still load.
+    """
 
     char_ngrams: tuple[int, int] = (2, 5)
     char_features: int = 2 ** 20
     pieces: int = 128_000
+    span_ngrams: tuple[int, int] | None = (1, 6)  # character n-grams across word boundaries
+    span_features: int = 2 ** 20
+    word_ngrams: tuple[int, int] | None = (1, 2)
+    word_features: int = 2 ** 20
+    lexicon: tuple[tuple[str, str], ...] = ()  # (kind, stem) pairs, see lexicon_counts
+    lexicon_scale: float = 0.3  # the lexicon columns' size next to unit-length TF-IDF rows
 
     def to_json(self) -> dict[str, Any]:
         return {"char_ngrams": list(self.char_ngrams), "char_features": self.char_features,
-                "pieces": self.pieces}
+                "pieces": self.pieces,
+                "span_ngrams": list(self.span_ngrams) if self.span_ngrams else None,
+                "span_features": self.span_features,
+                "word_ngrams": list(self.word_ngrams) if self.word_ngrams else None,
+                "word_features": self.word_features,
+                "lexicon": [list(e) for e in self.lexicon], "lexicon_scale": self.lexicon_scale}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FeatureSpec:
-        return cls(tuple(data["char_ngrams"]), int(data["char_features"]), int(data["pieces"]))
+        def pair(key: str) -> tuple[int, int] | None:
+            value = data.get(key)
+            return (int(value[0]), int(value[1])) if value else None
+
+        return cls(tuple(data["char_ngrams"]), int(data["char_features"]), int(data["pieces"]),
+                   pair("span_ngrams"), int(data.get("span_features", 2 ** 20)),
+                   pair("word_ngrams"), int(data.get("word_features", 2 ** 20)),
+                   tuple((str(k), str(s)) for k, s in data.get("lexicon", [])),
+                   float(data.get("lexicon_scale", 0.3)))
+
+    def blocks(self) -> tuple[str, ...]:
+        """The sparse blocks this spec switches on, in the order the lexical head stacks them."""
+        return (("char",) + (("span",) if self.span_ngrams else ())
+                + (("word",) if self.word_ngrams else ()) + ("piece",))
+
+    def width(self, block: str) -> int:
+        return {"char": self.char_features, "span": self.span_features,
+                "word": self.word_features, "piece": self.pieces}[block]
 
 
 @dataclass
 class Features:
-    """Raw counts per block (before IDF) and piece ids for the semantic head."""
+    """Raw counts per block (before IDF), lexicon counts and piece ids for the semantic head."""
 
-    chars: Any  # scipy.sparse.csr_matrix of character n-gram counts (lower-cased text)
-    pieces: Any  # scipy.sparse.csr_matrix of SentencePiece counts (lower-cased text)
+    blocks: dict[str, Any]  # block name -> scipy.sparse.csr_matrix of counts (lower-cased text)
+    lexicon: np.ndarray  # (texts, len(LEXICON_KINDS)) stem hits; no columns when the spec has none
     piece_ids: list[list[int]]  # pieces of the text as written, for the encoder
+
+    @property
+    def chars(self) -> Any:
+        return self.blocks["char"]
+
+    @property
+    def pieces(self) -> Any:
+        return self.blocks["piece"]
+
+
+@lru_cache(maxsize=4)
+def _lexicon_matcher(entries: tuple[tuple[str, str], ...]
+                     ) -> tuple[dict[str, int], dict[str, int], tuple[int, ...],
+                                tuple[tuple[str, int], ...]]:
+    exact: dict[str, int] = {}
+    prefix: dict[str, int] = {}
+    anywhere: list[tuple[str, int]] = []
+    for kind, stem in entries:
+        column = LEXICON_KINDS.index(kind)
+        stem = stem.lower().translate(_LEXICON_FOLD)
+        if stem.startswith("="):
+            exact.update((stem[1:] + ending, column) for ending in _LEXICON_ENDINGS)
+        elif stem.startswith("*"):
+            anywhere.append((stem[1:], column))
+        else:
+            prefix[stem] = column
+    return exact, prefix, tuple(sorted({len(p) for p in prefix})), tuple(anywhere)
+
+
+def lexicon_counts(lowered: Sequence[str], entries: tuple[tuple[str, str], ...]) -> np.ndarray:
+    """Per text and lexicon kind, how many tokens hit a stem (first matching entry wins):
+    `=word` exactly (with a common ending), `stem` as a prefix, `*stem` anywhere in the token."""
+    out = np.zeros((len(lowered), len(LEXICON_KINDS)), dtype=np.float32)
+    if not entries:
+        return out
+    exact, prefix, lengths, anywhere = _lexicon_matcher(entries)
+    for i, text in enumerate(lowered):
+        for token in _TOKEN.findall(text.translate(_LEXICON_FOLD)):
+            hit = exact.get(token)
+            if hit is None:
+                hit = next((prefix[token[:n]] for n in lengths
+                            if n <= len(token) and token[:n] in prefix), None)
+            if hit is None:
+                hit = next((column for stem, column in anywhere if stem in token), None)
+            if hit is not None:
+                out[i, hit] += 1.0
+    return out
 
 
 def featurize(prepared: Sequence[str], spec: FeatureSpec) -> Features:
@@ -128,11 +219,19 @@ def featurize(prepared: Sequence[str], spec: FeatureSpec) -> Features:
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    hasher = HashingVectorizer(analyzer="char_wb", ngram_range=spec.char_ngrams,
-                               n_features=spec.char_features, alternate_sign=False, norm=None,
-                               lowercase=False, dtype=np.float32)
+    def hashed(analyzer: str, ngrams: tuple[int, int], width: int) -> Any:
+        extra = {"token_pattern": _WORD_PATTERN} if analyzer == "word" else {}
+        hasher = HashingVectorizer(analyzer=analyzer, ngram_range=ngrams, n_features=width,
+                                   alternate_sign=False, norm=None, lowercase=False,
+                                   dtype=np.float32, **extra)
+        return hasher.transform(lowered).tocsr()
+
     lowered = [t.lower() for t in prepared]
-    chars = hasher.transform(lowered)
+    blocks = {"char": hashed("char_wb", spec.char_ngrams, spec.char_features)}
+    if spec.span_ngrams:
+        blocks["span"] = hashed("char", spec.span_ngrams, spec.span_features)
+    if spec.word_ngrams:
+        blocks["word"] = hashed("word", spec.word_ngrams, spec.word_features)
     sentencepiece = _sentencepiece()
     ids = sentencepiece.encode(lowered)
     indptr = np.zeros(len(ids) + 1, dtype=np.int64)
@@ -141,7 +240,29 @@ def featurize(prepared: Sequence[str], spec: FeatureSpec) -> Features:
     pieces = sp.csr_matrix((np.ones(len(flat), dtype=np.float32), flat, indptr),
                            shape=(len(ids), spec.pieces))
     pieces.sum_duplicates()
-    return Features(chars.tocsr(), pieces, sentencepiece.encode(list(prepared)))
+    blocks["piece"] = pieces
+    lexicon = (lexicon_counts(lowered, spec.lexicon) if spec.lexicon
+               else np.zeros((len(prepared), 0), dtype=np.float32))
+    return Features(blocks, lexicon, sentencepiece.encode(list(prepared)))
+
+
+def lexicon_columns(counts: np.ndarray, scale: float) -> np.ndarray:
+    """The lexicon's columns in the lexical head: log counts per kind and 'any hit', scaled."""
+    if counts.shape[1] == 0:
+        return counts
+    anyhit = (counts.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+    return (np.hstack([np.log1p(counts), anyhit]) * scale).astype(np.float32)
+
+
+def lexical_matrix(feats: Features, spec: FeatureSpec, idf: dict[str, np.ndarray]) -> Any:
+    """The lexical head's input: every block's TF-IDF rows side by side, then the lexicon."""
+    import scipy.sparse as sp
+
+    parts = [tfidf(feats.blocks[b], idf[b]) for b in spec.blocks()]
+    lexicon = lexicon_columns(feats.lexicon, spec.lexicon_scale)
+    if lexicon.shape[1]:
+        parts.append(sp.csr_matrix(lexicon))
+    return sp.hstack(parts, format="csr")
 
 
 def tfidf(counts: Any, idf: np.ndarray) -> Any:
@@ -193,14 +314,13 @@ class BuiltinToxicity:
         self._semantic_weight = float(meta["semantic_weight"])
         try:
             with np.load(weights, allow_pickle=False) as z:
-                self._char_idf = self._dense(z["char_idx"], z["char_idf"], z["char_idf_default"],
-                                             self.spec.char_features)
-                self._piece_idf = self._dense(z["piece_idx"], z["piece_idf"],
-                                              z["piece_idf_default"], self.spec.pieces)
-                self._char_coef = self._dense(z["char_idx"], z["char_coef"], 0.0,
-                                              self.spec.char_features)
-                self._piece_coef = self._dense(z["piece_idx"], z["piece_coef"], 0.0,
-                                               self.spec.pieces)
+                # Per block: dense IDF and coefficient vectors over the hashed slots.
+                self._idf = {b: self._dense(z[f"{b}_idx"], z[f"{b}_idf"], z[f"{b}_idf_default"],
+                                            self.spec.width(b)) for b in self.spec.blocks()}
+                self._coef = {b: self._dense(z[f"{b}_idx"], z[f"{b}_coef"], 0.0,
+                                             self.spec.width(b)) for b in self.spec.blocks()}
+                self._lexicon_coef = (z["lexicon_coef"].astype(np.float32) if self.spec.lexicon
+                                      else np.zeros(0, dtype=np.float32))
                 self._lex_bias = float(z["lex_bias"])
                 self._table = z["static_table"]
                 self._scale = z["static_scale"].astype(np.float32)
@@ -229,11 +349,14 @@ class BuiltinToxicity:
     def margins(self, prepared: Sequence[str]) -> np.ndarray:
         """Uncalibrated scores (lexical + weighted semantic margin) of prepared texts."""
         feats = featurize(prepared, self.spec)
-        lex = (tfidf(feats.chars, self._char_idf) @ self._char_coef
-               + tfidf(feats.pieces, self._piece_idf) @ self._piece_coef + self._lex_bias)
+        lex = np.full(len(prepared), self._lex_bias, dtype=np.float64)
+        for block in self.spec.blocks():
+            lex += np.asarray(tfidf(feats.blocks[block], self._idf[block])
+                              @ self._coef[block]).ravel()
+        if self._lexicon_coef.size:
+            lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ self._lexicon_coef
         sem = static_vectors(feats.piece_ids, self._table, self._scale, self._rows)
-        return np.asarray(lex).ravel() + self._semantic_weight * (sem @ self._sem_coef
-                                                                  + self._sem_bias)
+        return lex + self._semantic_weight * (sem @ self._sem_coef + self._sem_bias)
 
     def probabilities(self, prepared: Sequence[str]) -> np.ndarray:
         a, b = self._calib

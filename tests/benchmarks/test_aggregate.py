@@ -6,7 +6,10 @@ Default sizes are small (CI); MONITOR_BENCH_FULL=1 runs the issue's sizes (10 mi
 from __future__ import annotations
 
 import os
+import resource
+import time
 from datetime import timedelta
+from typing import Any, Callable
 
 import polars as pl
 import pytest
@@ -21,14 +24,32 @@ WINDOWS = [timedelta(hours=1), timedelta(days=1)]
 TARGETS = ["nato", "russia"]
 
 
+def measured(benchmark: Any, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """`fn`, recording its wall and CPU seconds (the box is shared: CPU time says more) and peak RSS."""
+
+    def run() -> Any:
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        result = fn()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        wall = time.perf_counter() - started
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        benchmark.extra_info.update(wall_s=round(wall, 3), cpu_s=round(cpu, 3),
+                                    peak_rss_gb=round(after.ru_maxrss / 2 ** 20, 2))
+        print(f"\n{benchmark.name}: wall {wall:.3f} s, cpu {cpu:.3f} s, peak RSS {after.ru_maxrss / 2 ** 20:.2f} GiB")
+        return result
+
+    return run
+
+
 @pytest.fixture(scope="module")
 def history() -> pl.DataFrame:
     return aggregate.synthetic_frame(ROWS, sources=SOURCES, days=DAYS, targets=TARGETS)
 
 
 def test_full_recompute_hourly_and_daily(benchmark, history):
-    result = benchmark.pedantic(aggregate.compute, args=(history, WINDOWS),
-                                kwargs={"targets": TARGETS}, rounds=1 if FULL else 3, iterations=1)
+    full = measured(benchmark, lambda: aggregate.compute(history, WINDOWS, targets=TARGETS))
+    result = benchmark.pedantic(full, rounds=3, iterations=1)
     overall = result.filter((pl.col("scope") == "overall") & (pl.col("window_s") == 86400))
     assert overall["comment_count"].sum() == ROWS
     assert overall.height == DAYS
@@ -45,7 +66,7 @@ def test_incremental_tick_with_one_new_hour(benchmark, history):
         return aggregate.compute(aggregate.select_windows(frame, touched), WINDOWS, targets=TARGETS,
                                  only=touched)
 
-    result = benchmark.pedantic(tick, rounds=3, iterations=1)
+    result = benchmark.pedantic(measured(benchmark, tick), rounds=3, iterations=1)
     hours = result.filter((pl.col("window_s") == 3600) & (pl.col("scope") == "overall"))
     assert hours.height <= 3  # only the touched hour(s), not the whole history
     assert hours["comment_count"].sum() >= new_hour.height
@@ -95,6 +116,6 @@ def test_incremental_tick_from_the_database(benchmark, tmp_path):
     store(old)
     aggregate.run(engine, config, now=start + timedelta(days=DAYS))
     store(new)
-    stats = benchmark.pedantic(aggregate.run, args=(engine, config), kwargs={"now": start + timedelta(days=DAYS + 1)},
+    stats = benchmark.pedantic(measured(benchmark, lambda: aggregate.run(engine, config, now=start + timedelta(days=DAYS + 1))),
                                rounds=1, iterations=1)
     assert stats.windows_recomputed <= 4 and stats.comments_read < stored / 10

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pytest
 
 from monitor.config import load_targets
 from monitor.score.base import ScoreInput, ToxicityScore
 from monitor.score.pipeline import Route, ScoringPipeline
 from monitor.score.stance import DEFAULT_MODEL, StanceModel, TargetStanceScorer
-from monitor.score.toxicity import load_builtin
+from monitor.score.toxicity import load_builtin, strip_furniture, strip_furniture_mapped
 
 REPO = Path(__file__).resolve().parents[2]
 COMMENTS = [
@@ -106,3 +107,18 @@ def test_with_every_language_on_detoxify_stance_computes_its_own_vectors() -> No
     assert all(r.model == "fixed@1" for r in results)
     # Only the comments that mention a target, not the weather one.
     assert len(own.seen) == len(COMMENTS) - 1
+
+
+@pytest.mark.parametrize("text", [
+    "@leser Die NATO |LBR| lügt, siehe https://example.org/a?b=1 und #Nato!",
+    "Kein Schmuck hier, nur Text.",
+    "#Putin #Kreml @a @b |LBR||LBR| www.example.org",
+    "",
+])
+def test_stripped_text_maps_back_to_the_original_character_by_character(text: str) -> None:
+    stripped, offsets = strip_furniture_mapped(text)
+    assert stripped == strip_furniture(text)
+    assert len(offsets) == len(stripped)
+    kept = [i for i, ch in enumerate(stripped) if ch != " "]
+    assert all(text[offsets[i]] == stripped[i] for i in kept)
+    assert offsets == sorted(offsets)

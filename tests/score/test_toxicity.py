@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from monitor.errors import InputError, ModelError
-from monitor.score.toxicity import MODEL_DIR, load_builtin, prepare
-from monitor.score.train_toxicity import official_f1, render_card, save, train
+from monitor.score.toxicity import MODEL_DIR, lexicon_counts, load_builtin, prepare
+from monitor.score.train_toxicity import load_lexicon, official_f1, render_card, save, train
 
 
 def test_shipped_model_is_small_documented_and_loads() -> None:
@@ -103,3 +103,34 @@ def test_bad_training_file_names_the_line(tmp_path: Path) -> None:
     bad.write_text("text\tOFFENSE\tINSULT\nbroken line without label\n", encoding="utf-8")
     with pytest.raises(InputError, match="g.txt:2"):
         train(bad, tmp_path)
+
+
+def test_lexicon_counts_stems_by_kind_without_matching_innocent_words() -> None:
+    entries = (("insult", "trottel"), ("profanity", "*dreck"), ("dehumanising", "=sau"),
+               ("insult", "идиот"))
+    counts = lexicon_counts(["du trottel, du drecksack!", "eine saubere sache, die säue",
+                             "ты идиотка", "so ein sauwetter"], entries)
+    assert counts[0].tolist() == [1, 1, 0, 0]  # prefix and compound hits
+    assert counts[1].tolist() == [0, 0, 0, 0]  # 'saubere' is not '=sau'; 'säue' is not listed
+    assert counts[2].tolist() == [1, 0, 0, 0]
+    assert counts[3].sum() == 0
+
+
+def test_retraining_keeps_the_piece_vectors_stance_reads(tmp_path: Path) -> None:
+    germeval, own = _tiny_corpus(tmp_path)
+    (own / "insult_stems.txt").write_text("# ours\nde\tinsult\ttrottel\nen\tinsult\tidiot\n",
+                                          encoding="utf-8")
+    result = train(germeval, own, folds=3)  # no `static`: the shipped table is reused
+    save(result, tmp_path / "model")
+    retrained, shipped = load_builtin(tmp_path / "model"), load_builtin()
+    texts = ["Du bist ein Trottel", "You are a total stranger", "Эти люди — лжецы"]
+    assert np.array_equal(retrained.sentence_vectors(texts), shipped.sentence_vectors(texts))
+    assert retrained.spec.lexicon == (("insult", "trottel"), ("insult", "idiot"))
+    assert result.meta["training_data"]["lexicon"]["entries"] == 2
+
+
+def test_bad_lexicon_line_names_file_line_and_kinds(tmp_path: Path) -> None:
+    bad = tmp_path / "insult_stems.txt"
+    bad.write_text("de\tinsult\tidiot\nde\trude\tdepp\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"insult_stems.txt:2: .*insult, profanity"):
+        load_lexicon(bad)
