@@ -155,39 +155,142 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     `first_seen` holds coined terms already seen before this frame (for `new_coinages`); `only`
     restricts the output to these window starts per window length (incremental runs).
     Returns columns window_s, window_start, scope, scope_key, source and one column per metric.
+
+    How: rows get integer codes; counts and sums are taken once per (window, article) and added up
+    to sources, to the whole site and to longer windows; distinct authors and their top shares come
+    from (group, author) tallies added up the same way; the 90th percentile, which does not add up,
+    is read per level from one Int64 sort of (group, toxicity rank).
     """
-    import numpy as np
     import polars as pl
 
     sizes = list(dict.fromkeys(int(w.total_seconds()) for w in windows))
     if not sizes:
         return pl.DataFrame()
-    # Dense Int64 codes (first-appearance order): integer keys group, sort and join far faster
-    # than strings, and dense codes pack several of them into one Int64 key.
-    names: dict[str, pl.Series] = {}
-    codes: dict[str, pl.Series] = {}
-    for col in ("source", "article", "author"):
-        values = frame[col].cast(pl.Utf8)
-        names[col] = values.unique(maintain_order=True).drop_nulls()
-        codes[col] = values.cast(pl.Enum(names[col])).to_physical().cast(pl.Int64)
-    # Each article belongs to one source (articles.source_id): its first row says which, and all its
-    # rows count for that source, so that article partials add up to exactly the source's figures.
-    art_src = codes["source"].filter(codes["article"].is_first_distinct() & codes["article"].is_not_null())
-    terms = {"_lex": pl.col("lexicon_terms").list.len(), "_coin": pl.col("coined_terms").list.len()}
-    flags = {"_toxic": pl.col("toxic"), **{f"_{label}_{t}": pl.col(f"stance_{t}") == label
-                                           for t in targets for label in ("favor", "against")}}
-    # Counts travel two to an Int64 (32 bits each) when every total fits: half the sums per grouping.
-    totals = frame.select(expr.sum() for expr in terms.values()).row(0) if frame.height else (0, 0)
-    counts = list(terms) + list(flags)
-    packs = ([counts[i:i + 2] for i in range(0, len(counts), 2)]
-             if frame.height < 2 ** 31 and max(totals) < 2 ** 31 else [[c] for c in counts])
-    as_count = {**terms, **flags}
-    rows = frame.select(
-        _t=pl.col("ts").dt.epoch("s"), _src=art_src.gather(codes["article"]), _art=codes["article"],
-        _auth=codes["author"], _tox=pl.col("toxicity"), _toxic=pl.col("toxic"),
-        _slurs=terms["_lex"] + terms["_coin"],
-        *[sum((as_count[c].fill_null(False).cast(pl.Int64) * 2 ** (32 * j) for j, c in enumerate(cols)),
-              start=pl.lit(0, dtype=pl.Int64)).alias(f"_pack{i}") for i, cols in enumerate(packs)])
+    enc = _Encoded(frame, targets)
+    slur_rows, coined = _term_rows(frame, enc.rows, first_seen)
+    if only is not None:
+        keep = pl.lit(False)
+        for size in sizes:
+            keep = keep | (pl.col("_t") // size).is_in(_indexes(only, size))
+        enc.rows = enc.rows.filter(keep)
+    if enc.rows.height == 0:
+        return pl.DataFrame(schema=_result_schema(targets))
+    enc.rank_toxicity()
+    levels, sums, authors = _partials(enc, sizes, top_authors)
+    parts: dict[tuple[int, str], pl.DataFrame] = {}
+    for (size, scope), level in levels.items():
+        main = sums[size, scope].sort("_k")
+        main = main.with_columns(_p90=_p90(enc, level, main))
+        if only is not None:
+            main = main.filter((pl.col("_k") // level.n_code + level.w_lo).is_in(_indexes(only, size)))
+        key = level.row_key()
+        # Sorted once by (key, count descending, term): each key's first rows are its top slurs.
+        slurs = (slur_rows.lazy().group_by(key.alias("_k"), "term").agg(n=pl.len())
+                 .sort("_k", "n", "term", descending=[False, True, False])
+                 .group_by("_k", maintain_order=True).agg(top_slurs=pl.col("term").head(top_slurs)))
+        coinages = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
+                    .group_by(key.alias("_k")).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)))
+        parts[size, scope] = _metrics(enc, level, main.lazy().join(authors[size, scope].lazy(), on="_k", how="left")
+                                      .join(slurs, on="_k", how="left").join(coinages, on="_k", how="left"))
+    return pl.concat([parts[size, scope] for size in sizes for scope in ("overall", "source", "article")],
+                     how="vertical_relaxed")
+
+
+_KEY_LIMIT = 2 ** 62  # packed Int64 keys stay below this
+_PACK = 2 ** 32  # two counts share an Int64: one in the low 32 bits, one in the high
+
+
+def _indexes(only: Mapping[int, set[datetime]], size: int) -> pl.Series:
+    """The touched windows of one length as window numbers (seconds since the epoch // length)."""
+    import polars as pl
+
+    return pl.Series([int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ())],
+                     dtype=pl.Int64)
+
+
+class _Encoded:
+    """The scored comments as integer columns, with what it takes to name them again."""
+
+    def __init__(self, frame: pl.DataFrame, targets: Sequence[str]) -> None:
+        import polars as pl
+
+        self.targets = list(targets)
+        # Dense Int64 codes (first-appearance order): integer keys group, sort and join far faster
+        # than strings, and dense codes pack several of them into one Int64 key.
+        self.names: dict[str, pl.Series] = {}
+        codes: dict[str, pl.Series] = {}
+        for col in ("source", "article", "author"):
+            values = frame[col].cast(pl.Utf8)
+            self.names[col] = values.unique(maintain_order=True).drop_nulls()
+            codes[col] = values.cast(pl.Enum(self.names[col])).to_physical().cast(pl.Int64)
+        # Each article belongs to one source (articles.source_id): its first row says which, and all its
+        # rows count for that source, so that article partials add up to exactly the source's figures.
+        self.art_src = codes["source"].filter(codes["article"].is_first_distinct()
+                                              & codes["article"].is_not_null())
+        terms = {"_lex": pl.col("lexicon_terms").list.len(), "_coin": pl.col("coined_terms").list.len()}
+        flags = {"_toxic": pl.col("toxic"), **{f"_{label}_{t}": pl.col(f"stance_{t}") == label
+                                               for t in targets for label in ("favor", "against")}}
+        # Counts travel two to an Int64 when every total fits in 31 bits: half the sums per grouping.
+        totals = frame.select(expr.sum() for expr in terms.values()).row(0) if frame.height else (0, 0)
+        counts = {**terms, **flags}
+        names = list(counts)
+        self.packs = ([names[i:i + 2] for i in range(0, len(names), 2)]
+                      if frame.height < 2 ** 31 and max(totals) < 2 ** 31 else [[c] for c in names])
+        self.rows = frame.select(
+            _t=pl.col("ts").dt.epoch("s"), _src=self.art_src.gather(codes["article"]), _art=codes["article"],
+            _auth=codes["author"], _tox=pl.col("toxicity"), _toxic=pl.col("toxic"),
+            _slurs=terms["_lex"] + terms["_coin"],
+            *[sum((counts[c].fill_null(False).cast(pl.Int64) * _PACK ** j for j, c in enumerate(cols)),
+                  start=pl.lit(0, dtype=pl.Int64)).alias(f"_pack{i}") for i, cols in enumerate(self.packs)])
+        # Non-null counts are summed only for columns that have nulls; elsewhere they are the group size.
+        self.nullable = {c: self.rows[c].null_count() > 0 for c in ("_tox", "_toxic")}
+        self.tox_sorted = pl.Series(dtype=pl.Float64)
+
+    def sums_from_rows(self) -> list[pl.Expr]:
+        import polars as pl
+
+        return [pl.len().cast(pl.Int64).alias("_n"), pl.col("_tox").sum().alias("_tox_sum"),
+                *[pl.col(f"_pack{i}").sum() for i in range(len(self.packs))],
+                *[pl.col(c).count().cast(pl.Int64).alias(f"{c}_n") for c, has in self.nullable.items() if has]]
+
+    def sum_columns(self) -> list[str]:
+        return ["_n", "_tox_sum", *[f"_pack{i}" for i in range(len(self.packs))],
+                *[f"{c}_n" for c, has in self.nullable.items() if has]]
+
+    def unpacked(self) -> list[pl.Expr]:
+        """The counts back from their packs, and non-null counts that equal the group size."""
+        import polars as pl
+
+        exprs = [(pl.col(f"_pack{i}") // _PACK ** j % _PACK).alias(c)
+                 for i, cols in enumerate(self.packs) for j, c in enumerate(cols)]
+        return exprs + [pl.col("_n").alias(f"{c}_n") for c, has in self.nullable.items() if not has]
+
+    def rank_toxicity(self) -> None:
+        """Give each row its place in toxicity order: all nulls rank 0 (first, as polars' quantile has
+        them), values 1 and up; `tox_sorted[rank]` is the row's toxicity."""
+        import numpy as np
+        import polars as pl
+
+        tox = self.rows["_tox"]
+        values = tox.to_numpy()  # no copy when there are no nulls
+        valid = np.flatnonzero(~tox.is_null().to_numpy()) if self.nullable["_tox"] else None
+        if valid is not None:
+            values = values[valid]
+        by_tox = np.argsort(values)  # numpy's quicksort: about twice as fast here as polars' arg_sort
+        rank = np.zeros(len(tox), dtype=np.int64)
+        rank[by_tox if valid is None else valid[by_tox]] = np.arange(1, len(values) + 1, dtype=np.int64)
+        self.tox_sorted = pl.concat([pl.Series([None], dtype=pl.Float64),
+                                     pl.Series(values[by_tox], dtype=pl.Float64)])
+        self.rows = self.rows.select("_t", "_src", "_art", "_auth", "_tox",
+                                     *[f"_pack{i}" for i in range(len(self.packs))],
+                                     *(["_toxic"] if self.nullable["_toxic"] else []), _rank=pl.Series(rank))
+
+
+def _term_rows(frame: pl.DataFrame, rows: pl.DataFrame,
+               first_seen: Mapping[str, datetime] | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One row per slur occurrence, and one per coined occurrence with the term's first sighting (_first)."""
+    import polars as pl
+
     # First sighting of each coined term: the earlier of the whole frame and what was known before.
     coin_first = (frame.lazy().select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
                   .group_by("term").agg(first=pl.col("ts").min()))
@@ -195,143 +298,98 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         known = pl.LazyFrame({"term": list(first_seen), "first": list(first_seen.values())},
                              schema={"term": pl.Utf8, "first": pl.Datetime("us", "UTC")})
         coin_first = pl.concat([coin_first, known]).group_by("term").agg(pl.col("first").min())
-    coin_first = coin_first.select("term", _first=pl.col("first").dt.epoch("s")).collect()
+    coin_first = coin_first.select("term", _first=pl.col("first").dt.epoch("s"))
     with_slurs = (frame.lazy().with_columns(_t=rows["_t"], _src=rows["_src"], _art=rows["_art"])
                   .filter(rows["_slurs"] > 0))
     slur_rows, coined = pl.collect_all([
         with_slurs.select("_t", "_src", "_art", term=pl.concat_list("lexicon_terms", "coined_terms"))
         .explode("term"),
-        with_slurs.select("_t", "_src", "_art", term="coined_terms").explode("term").join(
-            coin_first.lazy(), on="term")])
-    if only is not None:
-        keep = pl.lit(False)
-        for size in sizes:
-            indexes = [int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ())]
-            keep = keep | (pl.col("_t") // size).is_in(pl.Series(indexes, dtype=pl.Int64))
-        rows = rows.filter(keep)
-    columns = ["window_s", "window_start", "scope", "scope_key", "source", *metric_names(targets)]
-    if rows.height == 0:
-        return pl.DataFrame(schema=_result_schema(targets))
+        with_slurs.select("_t", "_src", "_art", term="coined_terms").explode("term").join(coin_first, on="term")])
+    return slur_rows, coined
 
-    nullable = {c: rows[c].null_count() > 0 for c in ("_tox", "_toxic")}
-    sum_cols = ["_n", "_tox_sum", *[f"_pack{i}" for i in range(len(packs))],
-                *[f"{c}_n" for c, has_nulls in nullable.items() if has_nulls]]
-    from_rows = [pl.len().cast(pl.Int64).alias("_n"), pl.col("_tox").sum().alias("_tox_sum"),
-                 *[pl.col(f"_pack{i}").sum() for i in range(len(packs))],
-                 *[pl.col(c).count().cast(pl.Int64).alias(f"{c}_n") for c, has_nulls in nullable.items() if has_nulls]]
-    unpack = [(pl.col(f"_pack{i}") // 2 ** (32 * j) % 2 ** 32).alias(c)
-              for i, cols in enumerate(packs) for j, c in enumerate(cols)]
-    unpack += [pl.col("_n").alias(f"{c}_n") for c, has_nulls in nullable.items() if not has_nulls]
-    # Each row's place in toxicity order (nulls first, like polars' quantile): a group's 90th percentile
-    # then comes from one Int64 sort per level instead of a selection in each of a million small groups.
-    tox = rows["_tox"]
-    missing = tox.is_null().to_numpy()
-    valid = np.flatnonzero(~missing)
-    values = tox.to_numpy()[valid]
-    by_tox = np.argsort(values)  # numpy's quicksort: twice as fast here as a stable arg_sort
-    # Nulls share rank 0 (a group's nulls come first, as in polars' quantile); values rank from 1.
-    rank = np.zeros(rows.height, dtype=np.int64)
-    rank[valid[by_tox]] = np.arange(1, len(valid) + 1, dtype=np.int64)
-    tox_sorted = pl.concat([pl.Series([None], dtype=pl.Float64), pl.Series(values[by_tox], dtype=pl.Float64)])
-    rows = rows.select("_t", "_src", "_art", "_auth", *[f"_pack{i}" for i in range(len(packs))],
-                       *(["_toxic"] if nullable["_toxic"] else []), _tox=tox, _rank=pl.Series(rank))
-    authored = rows.select("_t", "_src", "_art", "_auth").filter(pl.col("_auth").is_not_null())
-    n_auth = len(names["author"])
-    sums: dict[tuple[int, str], pl.DataFrame] = {}
-    pairs: dict[tuple[int, str], pl.DataFrame] = {}
+
+def _partials(enc: _Encoded, sizes: Sequence[int], top_authors: int
+              ) -> tuple[dict[tuple[int, str], _Level], dict[tuple[int, str], pl.DataFrame],
+                         dict[tuple[int, str], pl.DataFrame]]:
+    """Every level, its additive sums and its author statistics, all keyed by group number _k."""
+    import polars as pl
+
+    rows, art_src = enc.rows, enc.art_src
+    n_auth = len(enc.names["author"])
     levels: dict[tuple[int, str], _Level] = {}
+    sums: dict[tuple[int, str], pl.DataFrame] = {}
+    authors: dict[tuple[int, str], pl.DataFrame] = {}
+    tallies: dict[int, pl.DataFrame] = {}  # (article, author) comment counts per window length
     t_lo, t_hi = int(rows["_t"].min()), int(rows["_t"].max())  # type: ignore[arg-type]
-    done: list[int] = []
     for size in sorted(sizes):
         w_lo, w_hi = t_lo // size, t_hi // size
-        for scope, code, n_code in (("article", "_art", len(names["article"])),
-                                    ("source", "_src", len(names["source"])), ("overall", None, 1)):
+        for scope, code, n_code in (("article", "_art", len(enc.names["article"])),
+                                    ("source", "_src", len(enc.names["source"])), ("overall", None, 1)):
             levels[size, scope] = _Level(size, scope, w_lo, w_hi - w_lo + 1, n_code, code)
         article = levels[size, "article"]
-        # Counts, sums and author tallies are additive: a longer window that is a multiple of a shorter
-        # one is summed from the shorter one's article partials instead of from the rows again.
-        parent = max((d for d in done if size % d == 0), default=None)
+        # Counts, sums and author tallies add up: a longer window that is a multiple of a shorter one
+        # is summed from the shorter one's article partials instead of from the rows again.
+        parent = max((d for d in tallies if size % d == 0), default=None)
         if parent is None:
-            sums[size, "article"] = rows.group_by(article.row_key().alias("_k")).agg(*from_rows)
-            pairs[size, "article"] = _tally(authored.select(article.row_key())[:, 0], authored["_auth"], None,
-                                            article.span, n_auth)
+            # The streaming engine groups a million keys about twice as fast as the in-memory one.
+            sums[size, "article"] = (rows.lazy().group_by(article.row_key().alias("_k")).agg(*enc.sums_from_rows())
+                                     .collect(engine="streaming"))
+            authored = rows.lazy().filter(pl.col("_auth").is_not_null()).select(article.row_key(), "_auth").collect()
+            tally = _tally(authored[:, 0], authored["_auth"], None, article.span, n_auth)
         else:
             finer = levels[parent, "article"]
-            sums[size, "article"] = _rollup(sums[parent, "article"], finer, article, art_src, sum_cols)
-            pairs[size, "article"] = _tally(pairs[parent, "article"].select(_rekey(finer, article, art_src))[:, 0],
-                                            pairs[parent, "article"]["_a"], pairs[parent, "article"]["_n"],
-                                            article.span, n_auth)
+            sums[size, "article"] = _rollup(sums[parent, "article"], finer, article, art_src, enc.sum_columns())
+            table = tallies[parent]
+            tally = _tally(table.select(_rekey(finer, article, art_src))[:, 0], table["_a"], table["_n"],
+                           article.span, n_auth)
+        tallies[size] = tally
+        authors[size, "article"] = _top_counts(tally, article.span, top_authors)
         for finer_scope, scope in (("article", "source"), ("source", "overall")):
             finer, coarser = levels[size, finer_scope], levels[size, scope]
-            sums[size, scope] = _rollup(sums[size, finer_scope], finer, coarser, art_src, sum_cols)
-            table = pairs[size, finer_scope]
-            pairs[size, scope] = _tally(table.select(_rekey(finer, coarser, art_src))[:, 0], table["_a"], table["_n"],
-                                        coarser.span, n_auth)
-        done.append(size)
-
-    parts: dict[tuple[int, str], pl.DataFrame] = {}
-    for (size, scope), level in levels.items():
-        key = level.row_key()
-        main = sums[size, scope].sort("_k")
-        if rows.height >= 100 * main.height:
-            # Few, large groups: polars' own per-group selection is linear, cheaper than sorting all rows.
-            found = rows.group_by(key.alias("_k")).agg(_p90=pl.col("_tox").quantile(0.9, "linear"))
-            main = main.join(found, on="_k", how="left")
-        else:
-            main = main.with_columns(_p90=_p90(rows.select(key)[:, 0], rows["_rank"], tox_sorted, level.span,
-                                               main["_n"], main["_tox_n"] if nullable["_tox"] else None))
-        if only is not None:
-            indexes = [int((start - _EPOCH).total_seconds()) // size for start in only.get(size, ())]
-            main = main.filter((pl.col("_k") // level.n_code + level.w_lo).is_in(pl.Series(indexes, dtype=pl.Int64)))
-        tops = _top_counts(pairs[size, scope], level.span, top_authors)
-        # Sorted once by (key, count descending, term): each key's first rows are its top slurs.
-        slurs = (slur_rows.lazy().group_by(key.alias("_k"), "term").agg(n=pl.len())
-                 .sort("_k", "n", "term", descending=[False, True, False])
-                 .group_by("_k", maintain_order=True).agg(top_slurs=pl.col("term").head(top_slurs)))
-        coinages = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
-                    .group_by(key.alias("_k")).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)))
-        slurs, coinages = pl.collect_all([slurs, coinages])
-        out = (main.lazy().with_columns(*unpack)
-               .join(tops.lazy(), on="_k", how="left")
-               .join(slurs.lazy(), on="_k", how="left").join(coinages.lazy(), on="_k", how="left")
-               .with_columns(_w=pl.col("_k") // level.n_code + level.w_lo, _c=pl.col("_k") % level.n_code)
-               .select(
-                   window_s=pl.lit(size, dtype=pl.Int64),
-                   window_start=pl.from_epoch(pl.col("_w") * size, time_unit="s").dt.cast_time_unit("us")
-                   .dt.replace_time_zone("UTC"),
-                   scope=pl.lit(scope), _c=pl.col("_c"),
-                   comment_count=pl.col("_n").cast(pl.Int64),
-                   distinct_authors=pl.col("_authors").fill_null(0).cast(pl.Int64),
-                   toxicity_mean=pl.when(pl.col("_tox_n") > 0).then(pl.col("_tox_sum") / pl.col("_tox_n")),
-                   toxicity_p90=pl.col("_p90"),
-                   toxic_share=pl.when(pl.col("_toxic_n") > 0).then(
-                       pl.col("_toxic").cast(pl.Float64) / pl.col("_toxic_n")),
-                   slur_count=(pl.col("_lex") + pl.col("_coin")).cast(pl.Int64),
-                   slur_lexicon_count=pl.col("_lex").cast(pl.Int64),
-                   slur_coined_count=pl.col("_coin").cast(pl.Int64),
-                   top_slurs=pl.col("top_slurs").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
-                   new_coinages=pl.col("new_coinages").fill_null(0),
-                   comments_per_hour=pl.col("_n") / (size / 3600.0),
-                   top_author_share=pl.col("_top_n").fill_null(0) / pl.col("_n"),
-                   **{f"stance_{t}_{label}": pl.col(f"_{label}_{t}") / pl.col("_n")
-                      for t in targets for label in ("favor", "against")})
-               .with_columns((1.0 - pl.col(f"stance_{t}_favor") - pl.col(f"stance_{t}_against"))
-                             .alias(f"stance_{t}_none") for t in targets)
-               .collect())
-        if scope == "overall":
-            out = out.with_columns(scope_key=pl.lit(""), source=pl.lit(""))
-        elif scope == "source":
-            named = names["source"].gather(out["_c"])
-            out = out.with_columns(scope_key=named, source=named)
-        else:
-            out = out.with_columns(scope_key=names["article"].gather(out["_c"]),
-                                   source=names["source"].gather(art_src.gather(out["_c"])))
-        parts[size, scope] = out.select(columns)
-    return pl.concat([parts[size, scope] for size in sizes for scope in ("overall", "source", "article")],
-                     how="vertical_relaxed")
+            sums[size, scope] = _rollup(sums[size, finer_scope], finer, coarser, art_src, enc.sum_columns())
+            tally = _tally(tally.select(_rekey(finer, coarser, art_src))[:, 0], tally["_a"], tally["_n"],
+                           coarser.span, n_auth)
+            authors[size, scope] = _top_counts(tally, coarser.span, top_authors)
+    return levels, sums, authors
 
 
-_KEY_LIMIT = 2 ** 62  # packed Int64 keys stay below this
+def _metrics(enc: _Encoded, level: _Level, joined: pl.LazyFrame) -> pl.DataFrame:
+    """The output rows of one level from its sums, 90th percentiles, author and slur statistics."""
+    import polars as pl
+
+    size, n = level.size, pl.col("_n")
+    out = (joined.with_columns(*enc.unpacked(), _c=pl.col("_k") % level.n_code)
+           .select(
+               window_s=pl.lit(size, dtype=pl.Int64),
+               window_start=pl.from_epoch((pl.col("_k") // level.n_code + level.w_lo) * size, time_unit="s")
+               .dt.cast_time_unit("us").dt.replace_time_zone("UTC"),
+               scope=pl.lit(level.scope), _c=pl.col("_c"),
+               comment_count=n.cast(pl.Int64),
+               distinct_authors=pl.col("_authors").fill_null(0).cast(pl.Int64),
+               toxicity_mean=pl.when(pl.col("_tox_n") > 0).then(pl.col("_tox_sum") / pl.col("_tox_n")),
+               toxicity_p90=pl.col("_p90"),
+               toxic_share=pl.when(pl.col("_toxic_n") > 0).then(pl.col("_toxic").cast(pl.Float64) / pl.col("_toxic_n")),
+               slur_count=(pl.col("_lex") + pl.col("_coin")).cast(pl.Int64),
+               slur_lexicon_count=pl.col("_lex").cast(pl.Int64),
+               slur_coined_count=pl.col("_coin").cast(pl.Int64),
+               top_slurs=pl.col("top_slurs").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
+               new_coinages=pl.col("new_coinages").fill_null(0),
+               comments_per_hour=n / (size / 3600.0),
+               top_author_share=pl.col("_top_n").fill_null(0) / n,
+               **{f"stance_{t}_{label}": pl.col(f"_{label}_{t}") / n
+                  for t in enc.targets for label in ("favor", "against")})
+           .with_columns((1.0 - pl.col(f"stance_{t}_favor") - pl.col(f"stance_{t}_against"))
+                         .alias(f"stance_{t}_none") for t in enc.targets)
+           .collect())
+    if level.scope == "overall":
+        out = out.with_columns(scope_key=pl.lit(""), source=pl.lit(""))
+    elif level.scope == "source":
+        named = enc.names["source"].gather(out["_c"])
+        out = out.with_columns(scope_key=named, source=named)
+    else:
+        out = out.with_columns(scope_key=enc.names["article"].gather(out["_c"]),
+                               source=enc.names["source"].gather(enc.art_src.gather(out["_c"])))
+    return out.select("window_s", "window_start", "scope", "scope_key", "source", *metric_names(enc.targets))
 
 
 @dataclass
@@ -375,7 +433,8 @@ def _rollup(table: pl.DataFrame, finer: _Level, coarser: _Level, art_src: pl.Ser
     """Sum a finer level's partial sums (keyed _k) into a coarser level."""
     import polars as pl
 
-    return table.group_by(_rekey(finer, coarser, art_src)).agg(pl.col(c).sum() for c in sum_cols)
+    return (table.lazy().group_by(_rekey(finer, coarser, art_src)).agg(pl.col(c).sum() for c in sum_cols)
+            .collect(engine="streaming"))
 
 
 def _runs(keys: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
@@ -420,30 +479,32 @@ def _sort_pairs(keys: pl.Series, minor: pl.Series, span: int, n_minor: int) -> t
     return both["k"], both["m"]
 
 
-def _p90(keys: pl.Series, rank: pl.Series, tox_sorted: pl.Series, span: int, sizes: pl.Series,
-         valid: pl.Series | None) -> pl.Series:
-    """Toxicity's 90th percentile per group, exactly as polars' 'linear' quantile.
-
-    `keys` is each row's group, `rank` its place in `tox_sorted` (toxicity ascending after one null,
-    which all nulls share); `sizes` (and `valid`, the non-null counts, when there are nulls) are per
-    group in key order. Returns one value per group in key order."""
+def _p90(enc: _Encoded, level: _Level, main: pl.DataFrame) -> pl.Series:
+    """Toxicity's 90th percentile for each group of `main` (sorted by _k), exactly as polars' 'linear' quantile."""
     import polars as pl
 
-    n_rank = len(rank) + 1
-    if span * n_rank < _KEY_LIMIT:
-        # One Int64 sort beats a two-column sort several times over; only 2 values per group are unpacked.
+    rows, key = enc.rows, level.row_key()
+    if rows.height >= 100 * main.height:
+        # Few, large groups: polars' own per-group selection is linear, cheaper than sorting all rows.
+        found = rows.group_by(key.alias("_k")).agg(_p90=pl.col("_tox").quantile(0.9, "linear"))
+        return main.select("_k").join(found, on="_k", how="left", maintain_order="left")["_p90"]
+    n_rank = rows.height + 1
+    keys, rank = rows.select(key)[:, 0], rows["_rank"]
+    if level.span * n_rank < _KEY_LIMIT:
+        # One Int64 sort beats a two-column sort several times over; ranks are unpacked only where read.
         packed = (keys * n_rank + rank).sort()
     else:
         packed = pl.DataFrame({"k": keys, "r": rank}).sort("k", "r")["r"]
-    start = sizes.cast(pl.Int64).cum_sum() - sizes
-    nulls: Any = 0 if valid is None else sizes - valid
-    # polars: position (valid - 1) * q past the nulls (which sort first), interpolated linearly.
+    sizes = main["_n"]
+    start = sizes.cum_sum() - sizes
+    nulls: Any = sizes - main["_tox_n"] if enc.nullable["_tox"] else 0
+    # polars: position (valid - 1) * q past the group's nulls (which sort first), interpolated linearly.
     pos = (sizes - nulls - 1).cast(pl.Float64) * 0.9 + nulls
     lo = pos.floor().cast(pl.Int64).clip(0)
     hi = pos.ceil().cast(pl.Int64).clip(0)
     found = pl.DataFrame({"pos": pos, "lo": lo, "valid": sizes - nulls,
-                          "lower": tox_sorted.gather(packed.gather(start + lo) % n_rank),
-                          "upper": tox_sorted.gather(packed.gather(start + hi) % n_rank)})
+                          "lower": enc.tox_sorted.gather(packed.gather(start + lo) % n_rank),
+                          "upper": enc.tox_sorted.gather(packed.gather(start + hi) % n_rank)})
     lower, upper = pl.col("lower"), pl.col("upper")
     return found.select(pl.when(pl.col("valid") == 0).then(None).when(lower == upper).then(lower)
                         .otherwise((pl.col("pos") - pl.col("lo")) * (upper - lower) + lower))[:, 0]

@@ -14,7 +14,8 @@ from typing import Any, Callable, Mapping, Sequence
 from monitor.errors import ConfigError
 from monitor.score.normalize import Normalized, normalize
 
-__all__ = ["IMPLICIT_KINDS", "Mention", "TargetMatcher", "alias_pattern", "masked_pattern"]
+__all__ = ["IMPLICIT_KINDS", "Mention", "TargetMatcher", "alias_pattern", "anchor_heads",
+           "masked_pattern"]
 
 # Kinds of indirect reference in targets.toml `implicit`: a plain reference, framing that sides
 # with the target, framing that sides against it; `unless` words void a nearby plain reference.
@@ -120,6 +121,51 @@ def masked_pattern(alias: str) -> str | None:
     return body + tail
 
 
+# How many leading letters of a word the prefilter compares.
+_HEAD = 5
+# The first letters of every word (hyphens included: "Z-Armee"), and of a word behind a glued
+# prefix ("antirussisch"); zero-width, so a word inside another's head still counts.
+_WORD_HEAD = re.compile(rf"(?<!\w)(?=(\w[\w-]{{0,{_HEAD - 1}}}))")
+_GLUED_HEAD = re.compile(rf"(?<!\w)(?:anti|pro|ex|анти|про)-?(\w[\w-]{{0,{_HEAD - 1}}})")
+# Word heads remembered with the targets they may start (bounded, for a long-running worker).
+_HEAD_CACHE_SIZE = 50_000
+# Characters that IGNORECASE matching equates with a letter other than their str.lower() ("ſ"
+# matches "s", "ᲀ" matches "в"): a comment with one of them skips the prefilter.
+_ODD_CASE = re.compile("[\u00b5\u0130\u0131\u017f\u0345\u0390\u03b0\u03b2\u03b5\u03b8\u03b9"
+                       "\u03ba\u03bc\u03c0\u03c1\u03c2\u03c3\u03c6\u03d0\u03d1\u03d5\u03d6"
+                       "\u03f0\u03f1\u03f5\u0463\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1c86"
+                       "\u1c87\u1c88\u1e61\u1e9b\u1fbe\u1fd3\u1fe3\ua64b\ufb05\ufb06]")
+
+
+def anchor_heads(alias: str) -> set[str]:
+    """Lower-case beginnings (up to _HEAD letters, all spellings of ß and umlauts) of the word
+    every match of `alias_pattern(alias)` starts with: its first word that is not an article
+    (the stem, for Cyrillic words), up to its first character other than a letter or hyphen."""
+    words = alias.split()
+    word = words[1] if len(words) > 1 and words[0].lower() in _ARTICLES else words[0]
+    if _CYRILLIC.search(word) and len(word) > 4:
+        word = _RU_ENDING.sub("", word)
+    heads = {""}
+    i = 0
+    while i < len(word) and min(map(len, heads)) < _HEAD:
+        ch = word[i]
+        low = ch.lower()
+        if low == "ß" or word[i:i + 2].lower() == "ss":
+            spellings = ("ss", "ß")
+            i += 2 if low == "s" else 1
+        elif low in "äöü":
+            base = {"ä": "a", "ö": "o", "ü": "u"}[low]
+            spellings = (low, base + "e", base)
+            i += 1
+        elif ch == "-" and i > 0 or re.fullmatch(r"\w", ch):
+            spellings = (low,)
+            i += 1
+        else:
+            break
+        heads = {h + sp if len(h) < _HEAD else h for h in heads for sp in spellings}
+    return {h[:_HEAD] for h in heads}
+
+
 def _combined(aliases: Sequence[str], prefix: str = _PREFIX) -> re.Pattern[str]:
     # Longest aliases first so "blok NATO" wins over "NATO" inside it.
     ordered = sorted(set(aliases), key=len, reverse=True)
@@ -150,6 +196,9 @@ class TargetMatcher:
         self._masked: dict[str, re.Pattern[str] | None] = {}
         self._implicit: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         self._unless: dict[str, re.Pattern[str] | None] = {}
+        # Per (target, "name" or implicit kind), the beginnings of its aliases or indirect
+        # references by length: most comments contain none of them and skip those patterns.
+        self._heads: dict[tuple[str, str], dict[int, set[str]]] = {}
         for key, target in targets.items():
             aliases = [a for values in target.aliases.values() for a in values if a.strip()]
             self._patterns[key.lower()] = _combined(aliases)
@@ -164,9 +213,15 @@ class TargetMatcher:
                 (kind, _combined(words, prefix=""))
                 for kind in IMPLICIT_KINDS
                 if (words := [w for w in implicit.get(kind, ()) if w.strip()])]
+            for kind, words in [("name", aliases)] + [(k, implicit.get(k, ())) for k in IMPLICIT_KINDS]:
+                by_length: dict[int, set[str]] = {}
+                for head in {h for w in words if w.strip() for h in anchor_heads(w)}:
+                    by_length.setdefault(len(head), set()).add(head)
+                self._heads[key.lower(), kind] = by_length
             unless = [w for w in implicit.get(_UNLESS, ()) if w.strip()]
             self._unless[key.lower()] = _combined(unless, prefix="") if unless else None
         self._normalize = normalizer
+        self._head_targets: dict[str, frozenset[tuple[str, str]]] = {}
 
     def find(self, text: str) -> dict[str, list[Mention]]:
         """Mentions per target key, sorted by position; a target without mentions is absent."""
@@ -174,28 +229,68 @@ class TargetMatcher:
         # Obfuscated names ("N4T0", "P.u.t.i.n") are matched in the de-obfuscated text; the
         # original is matched too, because de-obfuscation may rewrite genuine Cyrillic names.
         normalized = self._normalize(text)
+        changed = normalized.text != text
         maybe_masked = _MAYBE_MASKED.search(normalized.text) is not None
+        candidates = self._candidates(text, normalized.text if changed else None)
         for key, pattern in self._patterns.items():
-            spans = {(m.start(), m.end()) for m in pattern.finditer(text)}
-            if normalized.text != text:
-                spans |= {normalized.span(*m.span()) for m in pattern.finditer(normalized.text)
-                          if m.end() > m.start()}
+            candidate = candidates is None or (key, "name") in candidates
             masked = self._masked[key]
+            kinds = [kind for kind, _ in self._implicit[key]
+                     if candidates is None or (key, kind) in candidates]
+            if not candidate and not kinds and not (maybe_masked and masked is not None):
+                continue
+            spans: set[tuple[int, int]] = set()
+            if candidate:
+                spans = {(m.start(), m.end()) for m in pattern.finditer(text)}
+                if changed:
+                    spans |= {normalized.span(*m.span())
+                              for m in pattern.finditer(normalized.text) if m.end() > m.start()}
             if maybe_masked and masked is not None:
                 spans |= {normalized.span(*m.span()) for m in masked.finditer(normalized.text)
                           if _plausibly_masked(m.group())}
             named = [Mention(key, s, e, text[s:e]) for s, e in _merge(spans)]
-            indirect = self._indirect(key, text, named)
+            indirect = self._indirect(key, text, named, kinds) if kinds else []
             if named or indirect:
                 found[key] = sorted(named + indirect, key=lambda m: m.start)
         return found
 
-    def _indirect(self, key: str, text: str, named: Sequence[Mention]) -> list[Mention]:
-        """Implicit references that do not overlap a name ("Russian invaders" is one name)."""
+    def _candidates(self, text: str, normalized: str | None) -> set[tuple[str, str]] | None:
+        """(target, "name" or implicit kind) whose aliases or indirect references may occur in
+        `text` or its normalised form, because a word begins like one; None when the check
+        cannot be trusted and every pattern must run."""
+        heads: set[str] = set()
+        for part in (text, normalized):
+            if part is None:
+                continue
+            low = part.lower()
+            if len(low) != len(part) or _ODD_CASE.search(part):
+                return None
+            heads.update(_WORD_HEAD.findall(low))
+            heads.update(_GLUED_HEAD.findall(low))
+        found: set[tuple[str, str]] = set()
+        cache = self._head_targets
+        for head in heads:
+            keys = cache.get(head)
+            if keys is None:
+                if len(cache) >= _HEAD_CACHE_SIZE:
+                    cache.clear()
+                keys = cache[head] = frozenset(
+                    label for label, by_length in self._heads.items()
+                    if any(head[:n] in starts for n, starts in by_length.items()))
+            if keys:
+                found |= keys
+        return found
+
+    def _indirect(self, key: str, text: str, named: Sequence[Mention],
+                  kinds: Sequence[str] = IMPLICIT_KINDS) -> list[Mention]:
+        """Implicit references of `kinds` that do not overlap a name ("Russian invaders" is
+        one name)."""
         taken = [(m.start, m.end) for m in named]
         out: list[Mention] = []
         unless = self._unless[key]
         for kind, pattern in self._implicit[key]:
+            if kind not in kinds:
+                continue  # the prefilter saw no word it could start with
             for m in pattern.finditer(text):
                 if any(s < m.end() and m.start() < e for s, e in taken):
                     continue

@@ -27,6 +27,7 @@ __all__ = [
     "BuiltinToxicity",
     "FeatureSpec",
     "Features",
+    "char_ngram_counts",
     "LEXICON_KINDS",
     "featurize",
     "finish",
@@ -50,6 +51,7 @@ _MENTION = re.compile(r"@\w+")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\W\d_]+")
+_SPACES = re.compile(r"\s\s+")
 _WORD_PATTERN = r"(?u)\b\w+\b"  # one-letter words count too ("du", "я")
 
 LEXICON_KINDS = ("insult", "profanity", "dehumanising", "violence")
@@ -119,6 +121,7 @@ class FeatureSpec:
     char_ngrams: tuple[int, int] = (2, 5)
     char_features: int = 2 ** 20
     pieces: int = 128_000
+    char_hashing: str = "numpy"  # "sklearn": HashingVectorizer slots, as the first weights used
     span_ngrams: tuple[int, int] | None = (1, 6)  # character n-grams across word boundaries
     span_features: int = 2 ** 20
     word_ngrams: tuple[int, int] | None = (1, 2)
@@ -128,7 +131,7 @@ class FeatureSpec:
 
     def to_json(self) -> dict[str, Any]:
         return {"char_ngrams": list(self.char_ngrams), "char_features": self.char_features,
-                "pieces": self.pieces,
+                "pieces": self.pieces, "char_hashing": self.char_hashing,
                 "span_ngrams": list(self.span_ngrams) if self.span_ngrams else None,
                 "span_features": self.span_features,
                 "word_ngrams": list(self.word_ngrams) if self.word_ngrams else None,
@@ -142,7 +145,8 @@ class FeatureSpec:
             return (int(value[0]), int(value[1])) if value else None
 
         return cls(tuple(data["char_ngrams"]), int(data["char_features"]), int(data["pieces"]),
-                   pair("span_ngrams"), int(data.get("span_features", 2 ** 20)),
+                   str(data.get("char_hashing", "sklearn")), pair("span_ngrams"),
+                   int(data.get("span_features", 2 ** 20)),
                    pair("word_ngrams"), int(data.get("word_features", 2 ** 20)),
                    tuple((str(k), str(s)) for k, s in data.get("lexicon", [])),
                    float(data.get("lexicon_scale", 0.3)))
@@ -174,23 +178,47 @@ class Features:
         return self.blocks["piece"]
 
 
+class _LexiconMatcher:
+    """Token → lexicon column (or None), remembered per token: comments repeat their words, and
+    the substring scan for compound stems is the slow part."""
+
+    _MAX_REMEMBERED = 200_000
+
+    def __init__(self, entries: tuple[tuple[str, str], ...]) -> None:
+        self.exact: dict[str, int] = {}
+        self.prefix: dict[str, int] = {}
+        anywhere: list[tuple[str, int]] = []
+        for kind, stem in entries:
+            column = LEXICON_KINDS.index(kind)
+            stem = stem.lower().translate(_LEXICON_FOLD)
+            if stem.startswith("="):
+                self.exact.update((stem[1:] + ending, column) for ending in _LEXICON_ENDINGS)
+            elif stem.startswith("*"):
+                anywhere.append((stem[1:], column))
+            else:
+                self.prefix[stem] = column
+        self.anywhere = tuple(anywhere)
+        self.lengths = tuple(sorted({len(p) for p in self.prefix}))
+        self.seen: dict[str, int | None] = {}
+
+    def column(self, token: str) -> int | None:
+        if token in self.seen:
+            return self.seen[token]
+        hit = self.exact.get(token)
+        if hit is None:
+            hit = next((self.prefix[token[:n]] for n in self.lengths
+                        if n <= len(token) and token[:n] in self.prefix), None)
+        if hit is None:
+            hit = next((column for stem, column in self.anywhere if stem in token), None)
+        if len(self.seen) >= self._MAX_REMEMBERED:
+            self.seen.clear()
+        self.seen[token] = hit
+        return hit
+
+
 @lru_cache(maxsize=4)
-def _lexicon_matcher(entries: tuple[tuple[str, str], ...]
-                     ) -> tuple[dict[str, int], dict[str, int], tuple[int, ...],
-                                tuple[tuple[str, int], ...]]:
-    exact: dict[str, int] = {}
-    prefix: dict[str, int] = {}
-    anywhere: list[tuple[str, int]] = []
-    for kind, stem in entries:
-        column = LEXICON_KINDS.index(kind)
-        stem = stem.lower().translate(_LEXICON_FOLD)
-        if stem.startswith("="):
-            exact.update((stem[1:] + ending, column) for ending in _LEXICON_ENDINGS)
-        elif stem.startswith("*"):
-            anywhere.append((stem[1:], column))
-        else:
-            prefix[stem] = column
-    return exact, prefix, tuple(sorted({len(p) for p in prefix})), tuple(anywhere)
+def _lexicon_matcher(entries: tuple[tuple[str, str], ...]) -> _LexiconMatcher:
+    return _LexiconMatcher(entries)
 
 
 def lexicon_counts(lowered: Sequence[str], entries: tuple[tuple[str, str], ...]) -> np.ndarray:
@@ -199,17 +227,67 @@ def lexicon_counts(lowered: Sequence[str], entries: tuple[tuple[str, str], ...])
     out = np.zeros((len(lowered), len(LEXICON_KINDS)), dtype=np.float32)
     if not entries:
         return out
-    exact, prefix, lengths, anywhere = _lexicon_matcher(entries)
+    column = _lexicon_matcher(entries).column
     for i, text in enumerate(lowered):
         for token in _TOKEN.findall(text.translate(_LEXICON_FOLD)):
-            hit = exact.get(token)
-            if hit is None:
-                hit = next((prefix[token[:n]] for n in lengths
-                            if n <= len(token) and token[:n] in prefix), None)
-            if hit is None:
-                hit = next((column for stem, column in anywhere if stem in token), None)
+            hit = column(token)
             if hit is not None:
                 out[i, hit] += 1.0
+    return out
+
+
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_BASE = np.uint64(0x100000001B3)
+
+
+def char_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: int,
+                      within_words: bool) -> Any:
+    """Hashed character n-gram counts for a whole batch at once (numpy, no per-n-gram Python).
+
+    Counts the same n-grams as sklearn's `char_wb` (`within_words`: words padded with a space,
+    no n-gram spanning a word gap) or `char` analyzer on single-spaced text, about three times
+    faster; slots differ from sklearn's. Rolling polynomial hashes over the code points of all
+    texts joined by NUL, n-grams touching a NUL dropped, slots from a 64-bit finaliser.
+    """
+    import scipy.sparse as sp
+
+    low, high = ngrams
+    # Whitespace as sklearn treats it: words split on any run of it, or runs made one space.
+    docs = ([f" {' '.join(t.split())} " if t.strip() else "" for t in lowered] if within_words
+            else [_SPACES.sub(" ", t) for t in lowered])
+    codes = np.frombuffer("\0".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.fromiter((len(d) + 1 for d in docs), dtype=np.int64, count=len(docs))
+    doc = np.repeat(np.arange(len(docs)), lengths)[:len(codes)]
+    nul, space = codes == 0, codes == 32
+    hashes = np.zeros(len(codes), dtype=np.uint64)
+    crosses = np.zeros(len(codes), dtype=bool)  # the n-gram spans two texts
+    gap = np.zeros(len(codes), dtype=bool)  # a space inside the n-gram (not at its ends)
+    rows, cols = [], []
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+        for n in range(1, high + 1):
+            m = len(codes) - n + 1
+            if m <= 0:
+                break
+            hashes = hashes[:m] * _BASE + codes[n - 1:]
+            crosses = crosses[:m] | nul[n - 1:]
+            gap = gap[:m] | space[n - 2:n - 2 + m] if n >= 3 else gap[:m]
+            if n < low:
+                continue
+            keep = ~crosses
+            if within_words:
+                keep &= ~gap & ~space[:m] if n == 1 else ~gap
+            x = hashes[keep] + np.uint64(n) * _MIX[0]
+            x ^= x >> np.uint64(30)
+            x *= _MIX[1]
+            x ^= x >> np.uint64(27)
+            x *= _MIX[2]
+            x ^= x >> np.uint64(31)
+            cols.append((x & np.uint64(width - 1)).astype(np.int64))
+            rows.append(doc[:m][keep])
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    out = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(docs), width))
+    out.sum_duplicates()
     return out
 
 
@@ -220,6 +298,8 @@ def featurize(prepared: Sequence[str], spec: FeatureSpec) -> Features:
     from sklearn.feature_extraction.text import HashingVectorizer
 
     def hashed(analyzer: str, ngrams: tuple[int, int], width: int) -> Any:
+        if analyzer != "word" and spec.char_hashing == "numpy":
+            return char_ngram_counts(lowered, ngrams, width, analyzer == "char_wb")
         extra = {"token_pattern": _WORD_PATTERN} if analyzer == "word" else {}
         hasher = HashingVectorizer(analyzer=analyzer, ngram_range=ngrams, n_features=width,
                                    alternate_sign=False, norm=None, lowercase=False,

