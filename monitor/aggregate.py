@@ -171,7 +171,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     if only is not None:
         keep = pl.lit(False)
         for size in sizes:
-            keep = keep | (pl.col("_t") // size).is_in(_indexes(only, size))
+            keep = keep | (pl.col("_t") // size).is_in(_indexes(only, size).implode())
         enc.rows = enc.rows.filter(keep)
     if enc.rows.height == 0:
         return pl.DataFrame(schema=_result_schema(targets))
@@ -182,7 +182,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         main = sums[size, scope].sort("_k")
         main = main.with_columns(_p90=_p90(enc, level, main))
         if only is not None:
-            main = main.filter((pl.col("_k") // level.n_code + level.w_lo).is_in(_indexes(only, size)))
+            main = main.filter((pl.col("_k") // level.n_code + level.w_lo).is_in(_indexes(only, size).implode()))
         key = level.row_key()
         # Sorted once by (key, count descending, term): each key's first rows are its top slurs.
         slurs = (slur_rows.lazy().group_by(key.alias("_k"), "term").agg(n=pl.len())

@@ -15,7 +15,7 @@ from monitor.errors import ConfigError
 from monitor.score.normalize import Normalized, normalize
 
 __all__ = ["IMPLICIT_KINDS", "Mention", "TargetMatcher", "alias_pattern", "anchor_heads",
-           "masked_pattern"]
+           "masked_heads", "masked_pattern"]
 
 # Kinds of indirect reference in targets.toml `implicit`: a plain reference, framing that sides
 # with the target, framing that sides against it; `unless` words void a nearby plain reference.
@@ -166,6 +166,30 @@ def anchor_heads(alias: str) -> set[str]:
     return {h[:_HEAD] for h in heads}
 
 
+def masked_heads(alias: str) -> tuple[set[str], set[str]]:
+    """What a word that `masked_pattern(alias)` matches begins with, lower-cased: the word is
+    one of the first set (the first letter alone, a stand-in follows) or starts with one of the
+    second (first letter, then the second letter, a digit, "_" or "-"); empty without a pattern."""
+    if masked_pattern(alias) is None:
+        return set(), set()
+    firsts = _spellings(alias[0])
+    seconds = {sp[0] for sp in _spellings(alias[1])} | set("0123456789_-")
+    singles = {f for f in firsts if len(f) == 1}
+    pairs = {f[:2] for f in firsts if len(f) > 1} | {f + c for f in singles for c in seconds}
+    return singles, pairs
+
+
+def _spellings(ch: str) -> tuple[str, ...]:
+    """How one letter of an alias may be written, lower-cased (as `_letters` allows)."""
+    low = ch.lower()
+    if low == "ß":
+        return ("ss", "ß")
+    if low in "äöü":
+        base = {"ä": "a", "ö": "o", "ü": "u"}[low]
+        return (low, base + "e", base)
+    return (low,)
+
+
 def _combined(aliases: Sequence[str], prefix: str = _PREFIX) -> re.Pattern[str]:
     # Longest aliases first so "blok NATO" wins over "NATO" inside it.
     ordered = sorted(set(aliases), key=len, reverse=True)
@@ -199,6 +223,7 @@ class TargetMatcher:
         # Per (target, "name" or implicit kind), the beginnings of its aliases or indirect
         # references by length: most comments contain none of them and skip those patterns.
         self._heads: dict[tuple[str, str], dict[int, set[str]]] = {}
+        self._masked_heads: dict[str, tuple[set[str], set[str]]] = {}
         for key, target in targets.items():
             aliases = [a for values in target.aliases.values() for a in values if a.strip()]
             self._patterns[key.lower()] = _combined(aliases)
@@ -218,6 +243,13 @@ class TargetMatcher:
                 for head in {h for w in words if w.strip() for h in anchor_heads(w)}:
                     by_length.setdefault(len(head), set()).add(head)
                 self._heads[key.lower(), kind] = by_length
+            singles: set[str] = set()
+            pairs: set[str] = set()
+            for alias in aliases:
+                one, two = masked_heads(alias)
+                singles |= one
+                pairs |= two
+            self._masked_heads[key.lower()] = (singles, pairs)
             unless = [w for w in implicit.get(_UNLESS, ()) if w.strip()]
             self._unless[key.lower()] = _combined(unless, prefix="") if unless else None
         self._normalize = normalizer
@@ -237,7 +269,9 @@ class TargetMatcher:
             masked = self._masked[key]
             kinds = [kind for kind, _ in self._implicit[key]
                      if candidates is None or (key, kind) in candidates]
-            if not candidate and not kinds and not (maybe_masked and masked is not None):
+            maybe_masked_here = maybe_masked and masked is not None and (
+                candidates is None or (key, "masked") in candidates)
+            if not candidate and not kinds and not maybe_masked_here:
                 continue
             spans: set[tuple[int, int]] = set()
             if candidate:
@@ -245,7 +279,7 @@ class TargetMatcher:
                 if changed:
                     spans |= {normalized.span(*m.span())
                               for m in pattern.finditer(normalized.text) if m.end() > m.start()}
-            if maybe_masked and masked is not None:
+            if maybe_masked_here:
                 spans |= {normalized.span(*m.span()) for m in masked.finditer(normalized.text)
                           if _plausibly_masked(m.group())}
             named = [Mention(key, s, e, text[s:e]) for s, e in _merge(spans)]
@@ -275,8 +309,10 @@ class TargetMatcher:
                 if len(cache) >= _HEAD_CACHE_SIZE:
                     cache.clear()
                 keys = cache[head] = frozenset(
-                    label for label, by_length in self._heads.items()
-                    if any(head[:n] in starts for n, starts in by_length.items()))
+                    [label for label, by_length in self._heads.items()
+                     if any(head[:n] in starts for n, starts in by_length.items())]
+                    + [(key, "masked") for key, (singles, pairs) in self._masked_heads.items()
+                       if head in singles or head[:2] in pairs])
             if keys:
                 found |= keys
         return found
