@@ -16,6 +16,7 @@ def status(app: AppContext, as_json: bool) -> None:
     """Show the database, comment counts per source, last collection and last error."""
     import json
 
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -56,17 +57,25 @@ def status(app: AppContext, as_json: bool) -> None:
         console.print(Text(f"No sources configured yet: add [[source]] tables to "
                            f"{cfg.paths.sources} (see README)."))
         return
-    table = Table(title="sources", title_justify="left")
-    for col in ("source", "platform", "articles", "comments", "deleted", "pending", "last success",
-                "failures", "last error"):
-        table.add_column(col, overflow="fold", justify="right" if col in {
-            "articles", "comments", "deleted", "pending", "failures"} else "left")
+    table = Table(title="sources", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("source", no_wrap=True, overflow="ellipsis", max_width=24)
+    table.add_column("platform", no_wrap=True)
+    # Short headers: the table fits 80 columns; `monitor status --json` has the long names.
+    for col in ("posts", "cmts", "del", "queue"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("last ok", no_wrap=True)
+    table.add_column("fail", justify="right", no_wrap=True)
+    if any(r["last_error"] for r in rows):
+        table.add_column("last error", overflow="fold", ratio=1, min_width=20)
     for r in rows:
-        last_ok = r["last_success_at"].strftime("%Y-%m-%d %H:%M") if r["last_success_at"] else "never"
-        error = truncate(one_line(r["last_error"] or ""), 80)
-        table.add_row(Text(r["name"]), Text(r["platform"]), str(r["articles"]), str(r["comments"]),
-                      str(r["deleted"]), str(r["pending"]), last_ok, str(r["consecutive_failures"]),
-                      Text(error, style="red" if error else ""))
+        last_ok = r["last_success_at"].strftime("%m-%d %H:%M") if r["last_success_at"] else "never"
+        error = truncate(one_line(r["last_error"] or ""), 120)
+        cells = [Text(r["name"]), Text(r["platform"]), str(r["articles"]), str(r["comments"]),
+                 str(r["deleted"]), str(r["pending"]), last_ok, str(r["consecutive_failures"])]
+        if len(table.columns) > len(cells):
+            cells.append(Text(error, style="red" if error else ""))
+        table.add_row(*cells)
     for name in missing:
-        table.add_row(Text(name), "", "0", "0", "0", "0", "never", "0", "not collected yet")
+        table.add_row(Text(name), "", "0", "0", "0", "0", "never", "0",
+                      *(["not collected yet"] if len(table.columns) > 8 else []))
     console.print(table)

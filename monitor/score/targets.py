@@ -253,6 +253,17 @@ class TargetMatcher:
             unless = [w for w in implicit.get(_UNLESS, ()) if w.strip()]
             self._unless[key.lower()] = _combined(unless, prefix="") if unless else None
         self._normalize = normalizer
+        # The same as one look-up table: a word beginning → the labels it may start.
+        self._starts: dict[str, set[tuple[str, str]]] = {}
+        self._single: dict[str, set[tuple[str, str]]] = {}
+        for label, by_length in self._heads.items():
+            for start in set().union(*by_length.values()):
+                self._starts.setdefault(start, set()).add(label)
+        for key, (singles, pairs) in self._masked_heads.items():
+            for pair in pairs:
+                self._starts.setdefault(pair, set()).add((key, "masked"))
+            for single in singles:
+                self._single.setdefault(single, set()).add((key, "masked"))
         self._head_targets: dict[str, frozenset[tuple[str, str]]] = {}
 
     def find(self, text: str) -> dict[str, list[Mention]]:
@@ -308,11 +319,10 @@ class TargetMatcher:
             if keys is None:
                 if len(cache) >= _HEAD_CACHE_SIZE:
                     cache.clear()
-                keys = cache[head] = frozenset(
-                    [label for label, by_length in self._heads.items()
-                     if any(head[:n] in starts for n, starts in by_length.items())]
-                    + [(key, "masked") for key, (singles, pairs) in self._masked_heads.items()
-                       if head in singles or head[:2] in pairs])
+                labels = set(self._single.get(head, ()))
+                for n in range(len(head) + 1):
+                    labels.update(self._starts.get(head[:n], ()))
+                keys = cache[head] = frozenset(labels)
             if keys:
                 found |= keys
         return found
