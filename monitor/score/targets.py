@@ -150,15 +150,11 @@ def anchor_heads(alias: str) -> set[str]:
     while i < len(word) and min(map(len, heads)) < _HEAD:
         ch = word[i]
         low = ch.lower()
-        if low == "ß" or word[i:i + 2].lower() == "ss":
-            spellings = ("ss", "ß")
-            i += 2 if low == "s" else 1
-        elif low in "äöü":
-            base = {"ä": "a", "ö": "o", "ü": "u"}[low]
-            spellings = (low, base + "e", base)
-            i += 1
+        if word[i:i + 2].lower() == "ss":
+            spellings = _spellings("ß")
+            i += 2
         elif ch == "-" and i > 0 or re.fullmatch(r"\w", ch):
-            spellings = (low,)
+            spellings = _spellings(ch)
             i += 1
         else:
             break
@@ -220,10 +216,12 @@ class TargetMatcher:
         self._masked: dict[str, re.Pattern[str] | None] = {}
         self._implicit: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         self._unless: dict[str, re.Pattern[str] | None] = {}
-        # Per (target, "name" or implicit kind), the beginnings of its aliases or indirect
-        # references by length: most comments contain none of them and skip those patterns.
-        self._heads: dict[tuple[str, str], dict[int, set[str]]] = {}
-        self._masked_heads: dict[str, tuple[set[str], set[str]]] = {}
+        # Prefilter: word beginnings → the (target, "name" / implicit kind / "masked") whose
+        # patterns may match there; most comments have none and skip those patterns. `_single`
+        # holds one-letter words ("P" in "P*tin"), `_starts` beginnings of any length.
+        self._starts: dict[str, set[tuple[str, str]]] = {}
+        self._single: dict[str, set[tuple[str, str]]] = {}
+        self._head_targets: dict[str, frozenset[tuple[str, str]]] = {}
         for key, target in targets.items():
             aliases = [a for values in target.aliases.values() for a in values if a.strip()]
             self._patterns[key.lower()] = _combined(aliases)
@@ -238,33 +236,19 @@ class TargetMatcher:
                 (kind, _combined(words, prefix=""))
                 for kind in IMPLICIT_KINDS
                 if (words := [w for w in implicit.get(kind, ()) if w.strip()])]
-            for kind, words in [("name", aliases)] + [(k, implicit.get(k, ())) for k in IMPLICIT_KINDS]:
-                by_length: dict[int, set[str]] = {}
+            for kind in ("name", *IMPLICIT_KINDS):
+                words = aliases if kind == "name" else implicit.get(kind, ())
                 for head in {h for w in words if w.strip() for h in anchor_heads(w)}:
-                    by_length.setdefault(len(head), set()).add(head)
-                self._heads[key.lower(), kind] = by_length
-            singles: set[str] = set()
-            pairs: set[str] = set()
+                    self._starts.setdefault(head, set()).add((key.lower(), kind))
             for alias in aliases:
-                one, two = masked_heads(alias)
-                singles |= one
-                pairs |= two
-            self._masked_heads[key.lower()] = (singles, pairs)
+                singles, pairs = masked_heads(alias)
+                for head in pairs:
+                    self._starts.setdefault(head, set()).add((key.lower(), "masked"))
+                for head in singles:
+                    self._single.setdefault(head, set()).add((key.lower(), "masked"))
             unless = [w for w in implicit.get(_UNLESS, ()) if w.strip()]
             self._unless[key.lower()] = _combined(unless, prefix="") if unless else None
         self._normalize = normalizer
-        # The same as one look-up table: a word beginning → the labels it may start.
-        self._starts: dict[str, set[tuple[str, str]]] = {}
-        self._single: dict[str, set[tuple[str, str]]] = {}
-        for label, by_length in self._heads.items():
-            for start in set().union(*by_length.values()):
-                self._starts.setdefault(start, set()).add(label)
-        for key, (singles, pairs) in self._masked_heads.items():
-            for pair in pairs:
-                self._starts.setdefault(pair, set()).add((key, "masked"))
-            for single in singles:
-                self._single.setdefault(single, set()).add((key, "masked"))
-        self._head_targets: dict[str, frozenset[tuple[str, str]]] = {}
 
     def find(self, text: str) -> dict[str, list[Mention]]:
         """Mentions per target key, sorted by position; a target without mentions is absent."""
@@ -319,7 +303,7 @@ class TargetMatcher:
             if keys is None:
                 if len(cache) >= _HEAD_CACHE_SIZE:
                     cache.clear()
-                labels = set(self._single.get(head, ()))
+                labels = set(self._single.get(head, ()))  # cached: heads repeat a lot
                 for n in range(len(head) + 1):
                     labels.update(self._starts.get(head[:n], ()))
                 keys = cache[head] = frozenset(labels)
