@@ -220,9 +220,7 @@ class _Encoded:
         self.names: dict[str, pl.Series] = {}
         codes: dict[str, pl.Series] = {}
         for col in ("source", "article", "author"):
-            values = frame[col].cast(pl.Utf8)
-            self.names[col] = values.unique(maintain_order=True).drop_nulls()
-            codes[col] = values.cast(pl.Enum(self.names[col])).to_physical().cast(pl.Int64)
+            self.names[col], codes[col] = _codes(frame[col])
         # Each article belongs to one source (articles.source_id): its first row says which, and all its
         # rows count for that source, so that article partials add up to exactly the source's figures.
         self.art_src = codes["source"].filter(codes["article"].is_first_distinct()
@@ -284,6 +282,23 @@ class _Encoded:
         self.rows = self.rows.select("_t", "_src", "_art", "_auth", "_tox",
                                      *[f"_pack{i}" for i in range(len(self.packs))],
                                      *(["_toxic"] if self.nullable["_toxic"] else []), _rank=pl.Series(rank))
+
+
+def _codes(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Distinct non-null values (first-appearance order) and each row's Int64 index into them."""
+    import numpy as np
+    import polars as pl
+
+    if isinstance(values.dtype, (pl.Categorical, pl.Enum)):
+        # Already hashed once: only the (small) distinct physical codes need renumbering densely.
+        distinct = values.unique(maintain_order=True).drop_nulls()
+        physical = distinct.to_physical().to_numpy()
+        lookup = np.zeros(int(physical.max()) + 1 if len(physical) else 1, dtype=np.int64)
+        lookup[physical] = np.arange(len(physical), dtype=np.int64)
+        return distinct.cast(pl.Utf8), pl.Series(lookup).gather(values.to_physical())
+    values = values.cast(pl.Utf8)
+    names = values.unique(maintain_order=True).drop_nulls()
+    return names, values.cast(pl.Enum(names)).to_physical().cast(pl.Int64)
 
 
 def _term_rows(frame: pl.DataFrame, rows: pl.DataFrame,
@@ -697,7 +712,7 @@ def synthetic_frame(n: int, *, sources: int = 50, articles_per_day: int = 5, aut
 
     Like a news site: each source publishes `articles_per_day` articles a day, a comment goes to
     one of that day's articles (the first ones draw most), and authors are Zipf-distributed.
-    Article keys are unique across sources."""
+    Article keys are unique across sources; source, article and author are Categorical."""
     import numpy as np
     import polars as pl
 
@@ -735,5 +750,6 @@ def synthetic_frame(n: int, *, sources: int = 50, articles_per_day: int = 5, aut
     labels = pl.Series(["favor", "against", "none"])
     for target in targets:
         frame = frame.with_columns(pl.Series(f"stance_{target}", labels[rng.choice(3, n, p=[0.1, 0.2, 0.7])]))
+    # Categorical keys: `compute` reads their codes instead of hashing millions of strings again.
     return frame.with_columns(pl.col("ts").dt.replace_time_zone("UTC") if frame.schema["ts"].time_zone is None
-                              else pl.col("ts"))
+                              else pl.col("ts"), pl.col("source", "article", "author").cast(pl.Categorical))
