@@ -190,7 +190,12 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                  .group_by("_k", maintain_order=True).agg(top_slurs=pl.col("term").head(top_slurs)))
         coinages = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
                     .group_by(key.alias("_k")).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)))
-        parts[size, scope] = _metrics(enc, level, main.lazy().join(authors[size, scope].lazy(), on="_k", how="left")
+        # Both sides are sorted by _k; flagged so, polars merges them instead of hashing millions of keys.
+        stats = authors[size, scope]
+        if stats["_k"].is_sorted():
+            stats = stats.with_columns(pl.col("_k").set_sorted())
+        main = main.with_columns(pl.col("_k").set_sorted())
+        parts[size, scope] = _metrics(enc, level, main.lazy().join(stats.lazy(), on="_k", how="left")
                                       .join(slurs, on="_k", how="left").join(coinages, on="_k", how="left"))
     return pl.concat([parts[size, scope] for size in sizes for scope in ("overall", "source", "article")],
                      how="vertical_relaxed")
@@ -275,10 +280,10 @@ class _Encoded:
         if valid is not None:
             values = values[valid]
         by_tox = np.argsort(values)  # numpy's quicksort: about twice as fast here as polars' arg_sort
+        in_order = values[by_tox]
         rank = np.zeros(len(tox), dtype=np.int64)
         rank[by_tox if valid is None else valid[by_tox]] = np.arange(1, len(values) + 1, dtype=np.int64)
-        self.tox_sorted = pl.concat([pl.Series([None], dtype=pl.Float64),
-                                     pl.Series(values[by_tox], dtype=pl.Float64)])
+        self.tox_sorted = pl.concat([pl.Series([None], dtype=pl.Float64), pl.Series(in_order, dtype=pl.Float64)])
         self.rows = self.rows.select("_t", "_src", "_art", "_auth", "_tox",
                                      *[f"_pack{i}" for i in range(len(self.packs))],
                                      *(["_toxic"] if self.nullable["_toxic"] else []), _rank=pl.Series(rank))
@@ -452,6 +457,17 @@ def _rollup(table: pl.DataFrame, finer: _Level, coarser: _Level, art_src: pl.Ser
             .collect(engine="streaming"))
 
 
+def _sorted(values: pl.Series) -> pl.Series:
+    """An Int64 column sorted ascending (nulls first), flagged as sorted."""
+    import numpy as np
+    import polars as pl
+
+    if values.null_count():
+        return values.sort()
+    # numpy's vectorised integer sort is two to three times faster here than polars' sort.
+    return pl.Series(values.name, np.sort(values.to_numpy())).set_sorted()
+
+
 def _runs(keys: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     """Distinct values, start offsets and lengths of the runs in a sorted key column."""
     import polars as pl
@@ -471,7 +487,7 @@ def _tally(keys: pl.Series, authors: pl.Series, counts: pl.Series | None, span: 
         return pairs.group_by("_k", "_a").agg(pl.col("_n").sum().cast(pl.Int64)).sort("_k", "_a")
     # Sorting one packed Int64 (key, author, count) and reading its runs beats hashing two columns.
     packed = (keys * n_auth + authors) * most + (0 if counts is None else counts)
-    packed = packed.sort()
+    packed = _sorted(packed)
     pair = packed // most
     value, start, length = _runs(pair)
     if counts is None:
@@ -488,7 +504,7 @@ def _sort_pairs(keys: pl.Series, minor: pl.Series, span: int, n_minor: int) -> t
 
     if span * n_minor < _KEY_LIMIT:
         # One Int64 sort beats a two-column sort several times over.
-        packed = (keys * n_minor + minor).sort()
+        packed = _sorted(keys * n_minor + minor)
         return packed // n_minor, packed % n_minor
     both = pl.DataFrame({"k": keys, "m": minor}).sort("k", "m")
     return both["k"], both["m"]
@@ -507,7 +523,7 @@ def _p90(enc: _Encoded, level: _Level, main: pl.DataFrame) -> pl.Series:
     keys, rank = rows.select(key)[:, 0], rows["_rank"]
     if level.span * n_rank < _KEY_LIMIT:
         # One Int64 sort beats a two-column sort several times over; ranks are unpacked only where read.
-        packed = (keys * n_rank + rank).sort()
+        packed = _sorted(keys * n_rank + rank)
     else:
         packed = pl.DataFrame({"k": keys, "r": rank}).sort("k", "r")["r"]
     sizes = main["_n"]

@@ -131,3 +131,15 @@ def test_incremental_compute_matches_the_reference_for_the_touched_windows():
             if group[1] in touched[group[0]]}
     assert len({(g[0], g[1]) for g in want}) == len(WINDOWS)
     assert_same(computed(out), want)
+
+
+def test_categorical_keys_give_the_same_metrics_as_text_keys():
+    frame = random_frame(4)
+    # Categorical codes follow a process-wide string pool, not this frame's first appearances:
+    # interning the authors in reverse first makes their codes disagree with the frame's order.
+    pl.Series(["zzz", *reversed(frame["author"].drop_nulls().to_list())]).cast(pl.Categorical)
+    keyed = frame.with_columns(pl.col("source", "article", "author").cast(pl.Categorical))
+    first_seen = {"putinbot": START + timedelta(days=1, hours=5)}
+    got = aggregate.compute(keyed, WINDOWS, targets=TARGETS, top_authors=2, top_slurs=2, first_seen=first_seen)
+    assert got.schema["scope_key"] == pl.Utf8 and got.schema["source"] == pl.Utf8
+    assert_same(computed(got), reference(frame, first_seen, top_authors=2, top_slurs=2))

@@ -55,6 +55,14 @@ def test_full_recompute_hourly_and_daily(benchmark, history):
     assert overall.height == DAYS
 
 
+def test_full_recompute_with_text_keys(benchmark, history):
+    """The same recompute from Utf8 key columns (what `load_frame` yields): strings are coded first."""
+    text = history.with_columns(pl.col("source", "article", "author").cast(pl.Utf8))
+    full = measured(benchmark, lambda: aggregate.compute(text, WINDOWS, targets=TARGETS))
+    result = benchmark.pedantic(full, rounds=1, iterations=1)
+    assert result.filter((pl.col("scope") == "overall") & (pl.col("window_s") == 86400))["comment_count"].sum() == ROWS
+
+
 def test_incremental_tick_with_one_new_hour(benchmark, history):
     last = history["ts"].max()
     new_hour = aggregate.synthetic_frame(ROWS // (DAYS * 24), sources=SOURCES,
