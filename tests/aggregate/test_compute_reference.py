@@ -46,7 +46,7 @@ def window_start(ts: datetime, size: int) -> datetime:
 
 
 def reference(frame: pl.DataFrame, first_seen: dict[str, datetime], top_authors: int,
-              top_slurs: int) -> dict[tuple[Any, ...], dict[str, Any]]:
+              top_slurs: int, windows: list[timedelta] = WINDOWS) -> dict[tuple[Any, ...], dict[str, Any]]:
     """Every metric computed group by group, straight from its definition in the module docstring."""
     records = frame.to_dicts()
     first = dict(first_seen)
@@ -55,7 +55,7 @@ def reference(frame: pl.DataFrame, first_seen: dict[str, datetime], top_authors:
             first[term] = min(first.get(term, rec["ts"]), rec["ts"])
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for rec in records:
-        for window in WINDOWS:
+        for window in windows:
             size = int(window.total_seconds())
             start = window_start(rec["ts"], size)
             for scope, key in (("overall", ""), ("source", rec["source"]), ("article", rec["article"])):
@@ -117,6 +117,22 @@ def test_full_compute_matches_the_reference(seed):
     assert out.columns == ["window_s", "window_start", "scope", "scope_key", "source",
                            *aggregate.metric_names(TARGETS)]
     assert_same(computed(out), reference(frame, first_seen, top_authors=2, top_slurs=2))
+
+
+@pytest.mark.parametrize("order", ["time", "shuffled"])
+def test_pieces_cut_at_day_boundaries_add_up_to_the_reference(monkeypatch, order):
+    """Large frames are computed in pieces cut at window boundaries (here: after every 100 rows, at
+    the next midnight), in time order or after grouping the rows by day first."""
+    from monitor.aggregate import groups
+
+    monkeypatch.setattr(groups, "PIECE_ROWS", 100)
+    frame = random_frame(5, n=900).sort("ts")
+    if order == "shuffled":
+        frame = frame.sample(fraction=1.0, shuffle=True, seed=3)
+    windows = [timedelta(hours=1), timedelta(hours=6), timedelta(days=1)]
+    out = aggregate.compute(frame, windows, targets=TARGETS, top_authors=2, top_slurs=2)
+    assert out.filter(pl.col("window_s") == 86400, pl.col("scope") == "overall").height == 3
+    assert_same(computed(out), reference(frame, {}, top_authors=2, top_slurs=2, windows=windows))
 
 
 def test_incremental_compute_matches_the_reference_for_the_touched_windows():

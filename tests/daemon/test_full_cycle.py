@@ -3,8 +3,7 @@ the email reaches an aiosmtpd server → the dashboard frame shows the alert."""
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
@@ -17,23 +16,12 @@ from monitor.demo.run import write_demo_config
 from monitor.demo.site import DemoSite
 from monitor.demo.smtp_sink import SmtpSink
 from monitor.store.schema import aggregates, alert_states, comments, outbox, scores
-from tests.helpers import run_cli
-
-
-def _start_within_this_hour() -> datetime:
-    """A script start such that every scripted comment (-1 to +5 minutes around it) falls in the
-    current clock hour, which the 1h rule evaluates; near the end of an hour, wait for the next."""
-    now = datetime.now(timezone.utc)
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    if hour + timedelta(hours=1) - now < timedelta(seconds=60):
-        time.sleep((hour + timedelta(hours=1) - now).total_seconds() + 1)
-        return _start_within_this_hour()
-    return max(hour + timedelta(seconds=60), now - timedelta(seconds=270))
+from tests.helpers import run_cli, start_within_this_hour
 
 
 def test_full_cycle_from_collection_to_email_and_dashboard(tmp_path: Path, capsys) -> None:
     clock = [0.0]
-    site = DemoSite(clock=lambda: clock[0], started_at=_start_within_this_hour())
+    site = DemoSite(clock=lambda: clock[0], started_at=start_within_this_hour())
     clock[0] = 3600.0  # the whole scripted comment stream is visible
     with site, SmtpSink(tmp_path / "mail") as sink:
         config_path = write_demo_config(tmp_path / "run", load_config(environ={}), site.urls, sink.port)
