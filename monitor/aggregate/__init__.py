@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
 
-    from monitor.aggregate import groups
+    from monitor.aggregate import groups, terms
 
 __all__ = [
     "AggregateStats",
@@ -165,13 +165,13 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     import numpy as np
     import polars as pl
 
-    from monitor.aggregate import groups
+    from monitor.aggregate import groups, terms
 
     sizes = list(dict.fromkeys(int(w.total_seconds()) for w in windows))
     if not sizes:
         return pl.DataFrame()
     rows = groups.encode(frame, targets)
-    slur_rows, coined = _term_rows(frame, rows, first_seen)
+    found = terms.collect(frame, rows, first_seen)
     wanted = {size: _indexes(only, size) for size in sizes} if only is not None else None
     if wanted is not None:
         seconds = rows.ts // 1_000_000
@@ -188,7 +188,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
             level = computed[size, scope]
             if wanted is not None:
                 level.restrict(np.isin(level.windows(), wanted[size]))
-            parts.append(_level_frame(level, rows, targets, slur_rows, coined, top_slurs))
+            parts.append(_level_frame(level, rows, targets, found, top_slurs))
     return pl.concat(parts, how="vertical_relaxed")
 
 
@@ -200,34 +200,8 @@ def _indexes(only: Mapping[int, set[datetime]], size: int) -> np.ndarray:
                     dtype=np.int64)
 
 
-def _term_rows(frame: pl.DataFrame, rows: groups.Rows,
-               first_seen: Mapping[str, datetime] | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One row per slur occurrence, and one per coined occurrence with the term's first sighting (_first)."""
-    import numpy as np
-    import polars as pl
-
-    # First sighting of each coined term: the earlier of the whole frame and what was known before.
-    coin_first = (frame.lazy().select("ts", term=pl.col("coined_terms")).explode("term").drop_nulls("term")
-                  .group_by("term").agg(first=pl.col("ts").min()))
-    if first_seen:
-        known = pl.LazyFrame({"term": list(first_seen), "first": list(first_seen.values())},
-                             schema={"term": pl.Utf8, "first": pl.Datetime("us", "UTC")})
-        coin_first = pl.concat([coin_first, known]).group_by("term").agg(pl.col("first").min())
-    coin_first = coin_first.select("term", _first=pl.col("first").dt.epoch("s"))
-    # A few per cent of the comments have slurs: only those rows are looked at again.
-    hits = np.flatnonzero((rows.counts["lex"] + rows.counts["coin"]) > 0)
-    art = rows.art[hits].astype(np.int64)
-    with_slurs = (frame[hits].lazy().select("lexicon_terms", "coined_terms", _t=pl.col("ts").dt.epoch("s"),
-                                             _art=pl.Series(art), _src=pl.Series(rows.art_src[art])))
-    slur_rows, coined = pl.collect_all([
-        with_slurs.select("_t", "_src", "_art", term=pl.concat_list("lexicon_terms", "coined_terms"))
-        .explode("term"),
-        with_slurs.select("_t", "_src", "_art", term="coined_terms").explode("term").join(coin_first, on="term")])
-    return slur_rows, coined
-
-
-def _level_frame(level: groups.Level, rows: groups.Rows, targets: Sequence[str], slur_rows: pl.DataFrame,
-                 coined: pl.DataFrame, top_slurs: int) -> pl.DataFrame:
+def _level_frame(level: groups.Level, rows: groups.Rows, targets: Sequence[str], found: terms.Terms,
+                 top_slurs: int) -> pl.DataFrame:
     """The output rows of one level."""
     import numpy as np
     import polars as pl
@@ -247,54 +221,12 @@ def _level_frame(level: groups.Level, rows: groups.Rows, targets: Sequence[str],
         pl.repeat(level.scope, n_groups, eager=True).alias("scope"),
         scope_key.alias("scope_key"),
         source.alias("source"),
-        _top_slurs(level, slur_rows, top_slurs).alias("top_slurs"),
-        _new_coinages(level, coined).alias("new_coinages"),
+        terms.top_slurs(level, found, top_slurs),
+        pl.Series("new_coinages", terms.new_coinages(level, found)),
     ])
     assert level.metrics is not None
     schema = _result_schema(targets)
     return extra.hstack(level.metrics).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
-
-
-def _slur_key(level: groups.Level) -> pl.Expr:
-    """The level's group key of each slur row (columns _t, _art, _src)."""
-    import polars as pl
-
-    window = pl.col("_t") // level.size - level.w_lo
-    code = {"article": pl.col("_art"), "source": pl.col("_src"), "overall": pl.lit(0)}[level.scope]
-    return (window * level.n_code + code).alias("_k")
-
-
-def _at_keys(level: groups.Level, found: pl.DataFrame, column: str) -> pl.Series:
-    """`found[column]` (keyed _k) lined up with the level's groups; null where a group has none."""
-    import numpy as np
-    import polars as pl
-
-    keys, wanted = level.keys, found["_k"].to_numpy()
-    index = np.full(len(keys), -1, dtype=np.int64)
-    if len(keys) and len(wanted):
-        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        hit = keys[at] == wanted
-        index[at[hit]] = np.flatnonzero(hit)
-    return found[column].gather(pl.Series(index).set(pl.Series(index < 0), None))
-
-
-def _top_slurs(level: groups.Level, slur_rows: pl.DataFrame, top: int) -> pl.Series:
-    import polars as pl
-
-    # Sorted once by (key, count descending, term): each key's first rows are its top slurs.
-    found = (slur_rows.lazy().group_by(_slur_key(level), "term").agg(n=pl.len())
-             .sort("_k", "n", "term", descending=[False, True, False])
-             .group_by("_k", maintain_order=True).agg(top_slurs=pl.col("term").head(top)).collect())
-    return _at_keys(level, found, "top_slurs").fill_null(pl.lit([], dtype=pl.List(pl.Utf8)))
-
-
-def _new_coinages(level: groups.Level, coined: pl.DataFrame) -> pl.Series:
-    import polars as pl
-
-    size = level.size
-    found = (coined.lazy().filter(pl.col("_t") // size == pl.col("_first") // size)
-             .group_by(_slur_key(level)).agg(new_coinages=pl.col("term").n_unique().cast(pl.Int64)).collect())
-    return _at_keys(level, found, "new_coinages").fill_null(0)
 
 
 def _result_schema(targets: Sequence[str]) -> dict[str, Any]:

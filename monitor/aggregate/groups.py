@@ -33,7 +33,7 @@ import numpy as np
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["Level", "Rows", "encode", "levels"]
+__all__ = ["KEY_LIMIT", "Level", "Rows", "codes_of", "encode", "levels"]
 
 KEY_LIMIT = 2 ** 62  # packed Int64 keys stay below this
 PIECE_ROWS = 2 ** 18  # pieces are cut at the first window boundary after this many rows
@@ -84,7 +84,7 @@ def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
     names: dict[str, pl.Series] = {}
     codes: dict[str, np.ndarray] = {}
     for col in ("source", "article", "author"):
-        names[col], codes[col] = _codes(frame[col])
+        names[col], codes[col] = codes_of(frame[col])
         if col != "author" and (codes[col] < 0).any():
             # Every comment belongs to an article and a source; a missing one is named "".
             codes[col] = np.where(codes[col] < 0, len(names[col]), codes[col]).astype(np.int32)
@@ -120,7 +120,7 @@ def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
     )
 
 
-def _codes(values: pl.Series) -> tuple[pl.Series, np.ndarray]:
+def codes_of(values: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """Distinct non-null values (first-appearance order) and each row's Int32 index into them (-1: null)."""
     import polars as pl
 
@@ -220,37 +220,38 @@ def _joined(parts: list[Level], t_lo: int, t_hi: int) -> Level:
 
 @dataclass
 class _Piece:
-    """One piece's rows, ready for grouping: Int64 columns and counts packed into Int64s."""
+    """One piece's rows, ready for grouping."""
 
     t: np.ndarray  # seconds since the epoch
     art: np.ndarray
     src: np.ndarray
     auth: np.ndarray
-    packs: list[np.ndarray]
-    pack_names: list[list[str]]
-    field: int  # each packed count takes this many values (a power of two)
+    counts: dict[str, np.ndarray]
     art_src: np.ndarray
     n_art: int
     n_src: int
     n_auth: int
 
+    def packed(self, most: int) -> tuple[list[np.ndarray], list[list[str]], int]:
+        """The counts packed as many to an Int64 as a group's totals allow, when no comment has more
+        than `most` of them in its group: fewer columns to reorder and add up. Returns the packs,
+        the names in each and the bits per count."""
+        names = list(self.counts)
+        bits = max(1, (most * max((int(values.max()) for values in self.counts.values()), default=1)).bit_length())
+        per_pack = max(1, 63 // bits)
+        groups = [names[i:i + per_pack] for i in range(0, len(names), per_pack)]
+        packs = []
+        for group in groups:
+            pack = self.counts[group[0]].astype(np.int64)
+            for j, name in enumerate(group[1:], start=1):
+                pack += self.counts[name].astype(np.int64) << (bits * j)
+            packs.append(pack)
+        return packs, groups, bits
+
 
 def _prepare(rows: Rows) -> _Piece:
     art = rows.art.astype(np.int64)
-    names = list(rows.counts)
-    # Pack as many counts into one Int64 as their totals over the piece allow: fewer columns to
-    # reorder and add up. A group's count is at most the piece's total.
-    most = max(int(values.sum(dtype=np.int64)) for values in rows.counts.values()) if names else 0
-    bits = max(1, most.bit_length())
-    per_pack = max(1, 63 // bits)
-    pack_names = [names[i:i + per_pack] for i in range(0, len(names), per_pack)]
-    packs = []
-    for group in pack_names:
-        pack = np.zeros(rows.n, dtype=np.int64)
-        for j, name in enumerate(group):
-            pack += rows.counts[name].astype(np.int64) << (bits * j)
-        packs.append(pack)
-    return _Piece(rows.ts // 1_000_000, art, rows.art_src[art], rows.auth, packs, pack_names, 1 << bits,
+    return _Piece(rows.ts // 1_000_000, art, rows.art_src[art], rows.auth, rows.counts,
                   rows.art_src, rows.n_art, rows.n_src, rows.n_auth)
 
 
@@ -420,10 +421,11 @@ def _from_rows(level: Level, piece: _Piece, ranked: _Ranked, key: np.ndarray) ->
     if ranked.n_null:
         tox = np.nan_to_num(tox, nan=0.0)
     sums = {"n": lengths, "tox_sum": np.add.reduceat(tox, starts)}
-    for names, pack in zip(piece.pack_names, piece.packs):
+    packs, pack_names, bits = piece.packed(int(lengths.max()))
+    for names, pack in zip(pack_names, packs):
         total = np.add.reduceat(pack[row], starts)
         for j, name in enumerate(names):
-            sums[name] = (total >> (j * (piece.field.bit_length() - 1))) & (piece.field - 1)
+            sums[name] = (total >> (j * bits)) & ((1 << bits) - 1)
     level.sums = sums
     nulls = sums["n"] - sums["tox_n"] if "tox_n" in sums else np.zeros_like(lengths)
     level.p90 = _p90(starts, lengths, nulls, ranks, ranked)
