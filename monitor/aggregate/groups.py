@@ -130,8 +130,10 @@ def codes_of(values: pl.Series) -> tuple[pl.Series, np.ndarray]:
         physical = distinct.to_physical().to_numpy().astype(np.int64)
         lookup = np.full(int(physical.max()) + 2 if len(physical) else 1, -1, dtype=np.int32)
         lookup[physical] = np.arange(len(physical), dtype=np.int32)
-        rows = values.to_physical().cast(pl.Int64).fill_null(len(lookup) - 1).to_numpy()
-        return distinct.cast(pl.Utf8), lookup[rows]
+        physical_rows = values.to_physical()
+        if physical_rows.null_count():
+            physical_rows = physical_rows.cast(pl.Int64).fill_null(len(lookup) - 1)
+        return distinct.cast(pl.Utf8), lookup[physical_rows.to_numpy()]
     values = values.cast(pl.Utf8)
     distinct = values.unique(maintain_order=True).drop_nulls()
     return distinct, values.cast(pl.Enum(distinct)).to_physical().cast(pl.Int32).fill_null(-1).to_numpy()
@@ -184,22 +186,26 @@ def levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence
     sizes = sorted(set(sizes))
     period = math.lcm(*sizes) * 1_000_000
     ts = rows.ts
+    order: np.ndarray | None = None
     if rows.n > 1 and not bool(np.all(ts[1:] >= ts[:-1])):
-        # Not in time order (the database's order): group by period first (a stable radix sort).
+        # Not in time order (the database's order): group by period first (a stable radix sort);
+        # each piece gathers its own rows, on its own thread.
         bucket = ts // period
         bucket -= bucket.min()
         order = np.argsort(bucket.astype(np.uint16) if bucket.max() < 2 ** 16 else bucket, kind="stable")
-        rows, bucket = rows.take(order), bucket[order]
-        marks = bucket[PIECE_ROWS::PIECE_ROWS]
-        cuts = np.searchsorted(bucket, marks + 1)
+        bucket = bucket[order]
+        cuts = np.searchsorted(bucket, bucket[PIECE_ROWS::PIECE_ROWS] + 1)
     else:
-        marks = ts[PIECE_ROWS::PIECE_ROWS]
-        cuts = np.searchsorted(ts, (marks // period + 1) * period)
+        cuts = np.searchsorted(ts, (ts[PIECE_ROWS::PIECE_ROWS] // period + 1) * period)
     # Each piece ends at the first period boundary after PIECE_ROWS rows.
     bounds = [0, *sorted({int(c) for c in cuts if 0 < c < rows.n}), rows.n]
-    pieces = [rows.take(slice(a, b)) for a, b in zip(bounds, bounds[1:])]
-    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1, len(pieces)))) as pool:
-        parts = list(pool.map(lambda piece: _piece_levels(piece, sizes, top_authors, targets), pieces))
+
+    def compute(span: tuple[int, int]) -> dict[tuple[int, str], Level]:
+        piece = rows.take(slice(*span) if order is None else order[span[0]:span[1]])
+        return _piece_levels(piece, sizes, top_authors, targets)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1, len(bounds) - 1))) as pool:
+        parts = list(pool.map(compute, zip(bounds, bounds[1:])))
     t_lo, t_hi = int(rows.ts.min()) // 1_000_000, int(rows.ts.max()) // 1_000_000
     return {key: _joined([part[key] for part in parts], t_lo, t_hi) for key in parts[0]}
 
@@ -319,12 +325,13 @@ def _finish(level: Level, targets: Sequence[str]) -> None:
 def _frame(columns: dict[str, np.ndarray]) -> pl.DataFrame:
     """The arrays as a polars frame without copying them; NaN becomes null."""
     import polars as pl
-    import pyarrow as pa
 
     series = []
     for name, values in columns.items():
         missing = np.isnan(values) if values.dtype.kind == "f" else None
         if missing is not None and missing.any():
+            import pyarrow as pa
+
             series.append(pl.Series(name, pl.from_arrow(pa.array(values, mask=missing))))
         else:
             series.append(pl.Series(name, values))
@@ -525,6 +532,9 @@ def _author_stats(level: Level, top: int) -> None:
         cum = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(ranked)])
         first = np.cumsum(sizes) - sizes
         tops[big] = cum[first + top] - cum[first]
+    if len(starts) == n_groups:  # every group has an author: the common case
+        level.authors, level.top_n = distinct, tops
+        return
     where = np.searchsorted(level.keys, level.pair_k[starts])
     level.authors[where] = distinct
     level.top_n[where] = tops

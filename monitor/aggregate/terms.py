@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Occurrences", "Terms", "collect", "new_coinages", "top_slurs"]
 
-_EPOCH_US = 1_000_000
+_US = 1_000_000  # microseconds per second
 
 
 @dataclass
@@ -55,11 +55,11 @@ def collect(frame: pl.DataFrame, rows: Rows, first_seen: Mapping[str, datetime] 
     import polars as pl
 
     hits = np.flatnonzero((rows.counts["lex"] + rows.counts["coin"]) > 0)
-    lists = frame.select("lexicon_terms", "coined_terms", t=pl.col("ts").dt.epoch("s"))[hits]
+    lists = frame.select("lexicon_terms", "coined_terms")[hits]
     both = lists.select(pl.concat_list("lexicon_terms", "coined_terms"))[:, 0]
     per_row = both.list.len().to_numpy().astype(np.int64)
     names, term = codes_of(both.explode())
-    t = np.repeat(lists["t"].to_numpy(), per_row)
+    t = np.repeat(rows.ts[hits] // _US, per_row)
     art = np.repeat(rows.art[hits].astype(np.int64), per_row)
     slurs = Occurrences(t, art, rows.art_src[art], term.astype(np.int64))
     # Coined terms follow the lexicon ones within each comment's list.
