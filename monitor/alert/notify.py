@@ -12,6 +12,9 @@ marked 'sending' before the SMTP transaction and 'sent' after it. A crash betwee
 'sending', and the next run resends the row with the SAME Message-ID, which is how the receiving
 side (mail clients, list servers, deduplicating filters) recognises the duplicate. While the server
 is down, rows are retried with exponential backoff (30 s doubling up to 1 h) and are never dropped.
+A permanent refusal (a 5xx reply, a refused login, every recipient refused) marks the row 'failed'
+with the server's answer instead: retrying cannot help until someone fixes the cause, and then
+`monitor alerts retry` queues it again. Nothing is deleted either way.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,7 +37,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
 
-__all__ = ["NotifyStats", "backoff", "deliver", "queue", "route", "run"]
+__all__ = ["NotifyStats", "backoff", "deliver", "queue", "retry_failed", "route", "run"]
+
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
@@ -49,6 +55,7 @@ class NotifyStats:
     queued: int = 0
     sent: int = 0
     failed_attempts: int = 0
+    failed: int = 0  # refused for good this run (status 'failed')
     waiting: int = 0
     elapsed_s: float = 0.0
     email_enabled: bool = True
@@ -268,7 +275,8 @@ def queue(conn: Connection, config: Any, now: datetime) -> int:
 
 
 def deliver(engine: Engine, config: Any, now: datetime, transport: Transport) -> NotifyStats:
-    """Send every due outbox row; failures are rescheduled with backoff, never dropped."""
+    """Send every due outbox row; failures are rescheduled with backoff, permanent refusals are
+    marked 'failed'; nothing is dropped."""
     from sqlalchemy import func, select, update
 
     from monitor.store.schema import outbox
@@ -290,9 +298,13 @@ def deliver(engine: Engine, config: Any, now: datetime, transport: Transport) ->
             transport.send(message)
         except DeliveryError as exc:
             stats.failed_attempts += 1
+            if exc.permanent:
+                stats.failed += 1
+                log.error("email %s refused for good: %s; fix the cause, then run `monitor alerts retry`",
+                          row.message_id, exc)
             with engine.begin() as conn:
                 conn.execute(update(outbox).where(outbox.c.id == row.id).values(
-                    status="pending", last_error=str(exc)[:1000],
+                    status="failed" if exc.permanent else "pending", last_error=str(exc)[:1000],
                     next_attempt_at=now + backoff(row.attempts + 1)))
             continue
         with engine.begin() as conn:
@@ -303,6 +315,18 @@ def deliver(engine: Engine, config: Any, now: datetime, transport: Transport) ->
         stats.waiting = conn.execute(select(func.count()).select_from(outbox).where(
             outbox.c.status.in_(("pending", "sending")))).scalar_one()
     return stats
+
+
+def retry_failed(conn: Connection, now: datetime, ids: Sequence[int] = ()) -> int:
+    """Queue 'failed' outbox rows (all, or those in `ids`) for sending again now; how many."""
+    from sqlalchemy import update
+
+    from monitor.store.schema import outbox
+
+    query = update(outbox).where(outbox.c.status == "failed")
+    if ids:
+        query = query.where(outbox.c.id.in_(list(ids)))
+    return conn.execute(query.values(status="pending", next_attempt_at=now)).rowcount
 
 
 def run(engine: Engine, config: Any, now: datetime | None = None,

@@ -1,4 +1,4 @@
-"""`monitor alerts`: list alerts, silences and the email outbox; add and end silences."""
+"""`monitor alerts`: list alerts, silences and the email outbox; add and end silences; retry emails."""
 
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def list_cmd(app: AppContext, show_all: bool) -> None:
             mtable.add_column(col)
         for m in waiting:
             mtable.add_row(str(m.id), m.status, str(m.attempts), one_line(m.subject),
-                           "" if m.status == "sent" else f"{m.next_attempt_at:%H:%M:%S}",
+                           "" if m.status == "sent" else "on retry" if m.status == "failed"
+                           else f"{m.next_attempt_at:%H:%M:%S}",
                            one_line(m.last_error or "")[:80])
         console.print(mtable)
 
@@ -140,3 +141,22 @@ def unsilence(app: AppContext, silence_id: int) -> None:
     if not done:
         raise InputError(f"no active silence #{silence_id}; `monitor alerts list` shows the active ones")
     click.echo(f"silence #{silence_id} ended")
+
+
+@alerts.command("retry")
+@click.argument("email_ids", type=int, nargs=-1)
+@pass_app
+def retry(app: AppContext, email_ids: tuple[int, ...]) -> None:
+    """Send emails the SMTP server refused for good again (all, or EMAIL_IDS from `monitor alerts list`).
+
+    Run it after fixing what the refusal named (login, recipients, smtp.security); the daemon sends
+    them on its next notification run, with their original Message-ID."""
+    from monitor.alert.notify import retry_failed
+    from monitor.store.db import open_engine
+
+    with open_engine(app.config).begin() as conn:
+        queued = retry_failed(conn, datetime.now(timezone.utc), email_ids)
+    if email_ids and queued < len(email_ids):
+        click.echo(f"{len(email_ids) - queued} of the given emails are not in the 'failed' state; "
+                   "see `monitor alerts list --all`", err=True)
+    click.echo(f"{queued} email{'s' if queued != 1 else ''} queued to be sent again")

@@ -35,6 +35,14 @@ class Inbox:
 
     messages: list[Message] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
+    refuse_recipients: bool = False  # answer every RCPT with 550, as for an unknown mailbox
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if self.refuse_recipients:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)

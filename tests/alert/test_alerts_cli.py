@@ -1,4 +1,4 @@
-"""`monitor alerts silence / list / unsilence` and `monitor aggregate` against a real database."""
+"""`monitor alerts silence / list / unsilence / retry` and `monitor aggregate` against a real database."""
 
 from __future__ import annotations
 
@@ -45,3 +45,34 @@ def test_aggregate_command_reports_what_it_did(config_file):
     out = CliRunner().invoke(cli, ["--config", str(config_file), "aggregate", "--full"])
     assert out.exit_code == 0, out.output
     assert "0 comments read" in out.output and "(full recompute)" in out.output
+
+
+def test_retry_queues_refused_emails_again(config_file):
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert, select
+
+    from monitor.config import load_config
+    from monitor.store.db import open_engine
+    from monitor.store.schema import metadata, outbox
+
+    engine = open_engine(load_config(config_file, environ={}))
+    metadata.create_all(engine)
+    when = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    with engine.begin() as conn:
+        for i, status in enumerate(("failed", "sent")):
+            conn.execute(insert(outbox).values(
+                message_id=f"<m{i}@monitor>", group_key="g", recipients=["ops@example.org"], subject=f"mail {i}",
+                body_text="t", body_html="h", created_at=when, status=status, attempts=1,
+                next_attempt_at=when, last_error="all recipients refused: ops@example.org"))
+    runner = CliRunner()
+    base = ["--config", str(config_file), "alerts"]
+    listed = runner.invoke(cli, [*base, "list"]).output
+    assert "failed" in listed and "on retry" in listed
+
+    out = runner.invoke(cli, [*base, "retry", "1", "2"])
+    assert out.exit_code == 0, out.output
+    assert "1 email queued to be sent again" in out.output
+    assert "1 of the given emails are not in the 'failed' state" in out.output
+    with engine.connect() as conn:
+        assert dict(conn.execute(select(outbox.c.id, outbox.c.status)).all()) == {1: "pending", 2: "sent"}

@@ -146,6 +146,27 @@ def test_email_waits_in_outbox_while_server_is_down_then_goes_out_once(engine, c
     assert smtp_server.inbox.messages[0]["Message-ID"] == row.message_id
 
 
+def test_permanently_refused_email_is_kept_as_failed_until_retried(engine, config, add_comment, smtp_server,
+                                                                    caplog):
+    fire(engine, config, add_comment)
+    smtp_server.inbox.refuse_recipients = True
+    refused = notify.run(engine, config, now=at(6))
+    assert refused.failed == 1 and refused.sent == 0 and refused.waiting == 0
+    assert "refused for good" in caplog.text and "monitor alerts retry" in caplog.text
+    # Not retried blindly: past the first backoff (30 s), no new attempt is made.
+    later = notify.run(engine, config, now=at(10))
+    assert later.queued == 0 and later.failed_attempts == 0
+    with engine.connect() as conn:
+        row = conn.execute(select(outbox)).one()
+    assert row.status == "failed" and row.attempts == 1 and "all recipients refused" in row.last_error
+
+    smtp_server.inbox.refuse_recipients = False  # the operator fixed the recipient list
+    with engine.begin() as conn:
+        assert notify.retry_failed(conn, at(11)) == 1
+    assert notify.run(engine, config, now=at(11)).sent == 1
+    assert [m["Message-ID"] for m in smtp_server.inbox.messages] == [row.message_id]
+
+
 class Crash(BaseException):
     """Stands for the process dying: not an error any code path handles."""
 
