@@ -2,14 +2,58 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 import pytest
 
 from monitor.cli import main
 
-__all__ = ["run_cli", "start_within_this_hour"]
+__all__ = ["comment_adder", "run_cli", "start_within_this_hour"]
+
+
+def comment_adder(engine: Any) -> Callable[..., int]:
+    """A function that stores one scored comment (creating its source and article on first use)
+    and returns the comment's id."""
+    from sqlalchemy import insert, select
+
+    from monitor.store.schema import articles, comments, scores, sources
+
+    counter = itertools.count(1)
+
+    def add(*, source: str = "daily", article: str = "a1", at: datetime, toxicity: float = 0.1,
+            author: str | None = "p1", text: str | None = None, stance: dict[str, str] | None = None,
+            slurs: list[tuple[str, str]] = (), scored_at: datetime | None = None) -> int:
+        n = next(counter)
+        with engine.begin() as conn:
+            source_id = conn.execute(select(sources.c.id).where(sources.c.name == source)).scalar()
+            if source_id is None:
+                source_id = conn.execute(insert(sources).values(
+                    name=source, platform="wordpress", url=f"https://{source}.example", created_at=at,
+                    state={})).inserted_primary_key[0]
+            article_id = conn.execute(select(articles.c.id).where(
+                articles.c.source_id == source_id, articles.c.external_id == article)).scalar()
+            if article_id is None:
+                article_id = conn.execute(insert(articles).values(
+                    source_id=source_id, external_id=article, url=f"https://{source}.example/{article}",
+                    discovered_at=at, comment_count=0, state={})).inserted_primary_key[0]
+            comment_id = conn.execute(insert(comments).values(
+                source_id=source_id, article_id=article_id, external_id=f"c{n}", author_pseudonym=author,
+                text=text if text is not None else f"comment number {n}", content_hash=f"h{n}",
+                published_at=at, first_seen_at=at, updated_at=at, edit_count=0,
+                needs_scoring=False)).inserted_primary_key[0]
+            conn.execute(insert(scores).values(
+                comment_id=comment_id, model_version="test-1", content_hash=f"h{n}", lang="en",
+                toxicity=toxicity, toxic=toxicity >= 0.5, attributes={},
+                stance={t: {"label": label, "score": 0.9} for t, label in (stance or {}).items()},
+                slurs=[{"term": term, "normalized": term, "target": "nato", "kind": kind, "start": 0,
+                        "end": len(term)} for term, kind in slurs],
+                scored_at=scored_at or at))
+        return comment_id
+
+    return add
 
 
 def start_within_this_hour(lasting: float = 60.0) -> datetime:

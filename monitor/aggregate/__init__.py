@@ -203,7 +203,6 @@ def _indexes(only: Mapping[int, set[datetime]], size: int) -> np.ndarray:
 def _level_frame(level: groups.Level, rows: groups.Rows, targets: Sequence[str], found: terms.Terms,
                  top_slurs: int) -> pl.DataFrame:
     """The output rows of one level."""
-    import numpy as np
     import polars as pl
 
     size, n_groups = level.size, len(level.keys)

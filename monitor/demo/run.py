@@ -184,10 +184,10 @@ class _Progress:
         summary.published = len(self.site.released())
         summary.mails = [m.path for m in self.sink.received]
         news = []
-        for rule, labels, annotations, fired_at in firing:
+        for rule, labels, notes, fired_at in firing:
             key = f"{rule} {sorted((labels or {}).items())} {fired_at}"
             if key not in self.fired:
-                text = (annotations or {}).get("summary") or rule
+                text = (notes or {}).get("summary") or rule
                 self.fired[key] = one_line(str(text))
                 news.append(f"alert fired: {self.fired[key]}")
         summary.alerts_fired = list(self.fired.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from monitor.errors import ModelError, NotConfigured
 from monitor.score.base import (CommentScore, ScoreInput, SlurDetector, SlurHit, StanceResult,
@@ -156,10 +156,11 @@ class ScoringPipeline:
         if not getattr(self.stance_scorer, "reads_piece_vectors", False):
             return self.stance_scorer.score_batch(texts, langs, slurs)
         source = _piece_vector_source(self.routes)
-        embeddings = None
+        embeddings: Callable[[list[int]], Any] | None = None
         if source is not None:
-            def embeddings(rows: list[int]) -> Any:
+            def vectors(rows: list[int]) -> Any:
                 return source.sentence_vectors([prepared[i].text for i in rows])
+            embeddings = vectors
         return self.stance_scorer.score_batch(  # type: ignore[call-arg]
             texts, langs, slurs, embeddings=embeddings, normalized=prepared)
 

@@ -149,7 +149,6 @@ def anchor_heads(alias: str) -> set[str]:
     i = 0
     while i < len(word) and min(map(len, heads)) < _HEAD:
         ch = word[i]
-        low = ch.lower()
         if word[i:i + 2].lower() == "ss":
             spellings = _spellings("ß")
             i += 2

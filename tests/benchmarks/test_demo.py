@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
-import pytest
 
 from monitor.collect.base import ArticleState, make_collector
 from monitor.collect.http import PoliteClient

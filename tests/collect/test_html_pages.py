@@ -238,7 +238,7 @@ def test_wpdiscuz_listing_is_complete_unless_more_comments_load_by_script():
 def test_plain_permalink_comment_pages_are_followed_but_not_other_posts(site):
     def post(req):
         n = int(req.query.get("cpage", "2"))
-        others = f'<a href="/?p=13&amp;cpage=1#comments">other post</a>'
+        others = '<a href="/?p=13&amp;cpage=1#comments">other post</a>'
         nav = (f'<nav class="comment-navigation"><a href="/?p=12&amp;cpage={3 - n}#comments">'
                f'{"Older" if n == 2 else "Newer"} Comments</a></nav>')
         return Reply(body=page(comment(20 + n, "P", f"Seite {n}"), nav=nav, extra=others))
