@@ -1,10 +1,11 @@
-"""Fixtures for aggregation tests: a real SQLite database and a helper that stores scored comments."""
+"""Fixtures for aggregation tests: a real database (SQLite, and PostgreSQL in CI) and a helper that
+stores scored comments."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine
@@ -21,10 +22,14 @@ def config() -> Any:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = engine_for_url(f"sqlite:///{tmp_path / 'monitor.db'}")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An empty database: SQLite, and PostgreSQL where MONITOR_TEST_POSTGRES_URL is set."""
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = engine_for_url(database_url)
     metadata.create_all(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
