@@ -204,8 +204,12 @@ def levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence
         piece = rows.take(slice(*span) if order is None else order[span[0]:span[1]])
         return _piece_levels(piece, sizes, top_authors, targets)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1, len(bounds) - 1))) as pool:
-        parts = list(pool.map(compute, zip(bounds, bounds[1:])))
+    spans = list(zip(bounds, bounds[1:]))
+    if len(spans) == 1:  # an incremental tick: no threads to start
+        parts = [compute(spans[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+            parts = list(pool.map(compute, spans))
     t_lo, t_hi = int(rows.ts.min()) // 1_000_000, int(rows.ts.max()) // 1_000_000
     return {key: _joined([part[key] for part in parts], t_lo, t_hi) for key in parts[0]}
 
