@@ -31,7 +31,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 if TYPE_CHECKING:
     import numpy as np
@@ -347,8 +347,10 @@ def _write(conn: Connection, result: pl.DataFrame, touched: Mapping[int, set[dat
     return len(dicts)
 
 
-def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = False) -> AggregateStats:
-    """Recompute the windows touched since the last run (every window with `full`) and store them."""
+def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = False,
+        progress: Callable[[str], None] | None = None) -> AggregateStats:
+    """Recompute the windows touched since the last run (every window with `full`) and store them;
+    `progress` hears what it is doing, step by step (a full run over millions takes minutes)."""
     from sqlalchemy import func, or_, select
 
     from monitor.store.repo import get_state, put_state
@@ -359,6 +361,7 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
     settings = config.aggregate
     targets = sorted(config.targets)
     stats = AggregateStats(full=full)
+    say = progress or (lambda step: None)
     with engine.connect() as conn:
         # The new watermark is read first: whatever commits meanwhile is seen again next run.
         new_mark = {"scored_at": _iso(conn.execute(select(func.max(scores.c.scored_at))).scalar()),
@@ -368,6 +371,7 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
         known = {} if full else {k: _parse(v) for k, v in (get_state(conn, STATE_COINAGES) or {}).items()}
         touched: dict[int, set[datetime]] | None = None
         if full:
+            say("reading every scored comment")
             frame = load_frame(conn, targets)
         else:
             ts = _comment_time().label("ts")
@@ -389,12 +393,15 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
             times = [t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
                      for t in conn.execute(query).scalars() if t is not None]
             touched = touched_windows(times, settings.windows)
+            say(f"reading the comments of {sum(len(v) for v in touched.values())} touched windows")
             frame = load_frame(conn, targets, _intervals(touched))
         conn.rollback()
 
+    say(f"computing the windows of {frame.height:,} comments")
     result = compute(frame, settings.windows, targets=targets, top_authors=settings.top_authors,
                      top_slurs=settings.top_slurs, first_seen=known, only=touched)
     coinages = _first_coinages(frame, known)
+    say(f"writing {result.height:,} rows")
     with engine.begin() as conn:
         stats.rows_written = _write(conn, result, touched, now)
         put_state(conn, STATE_WATERMARK, new_mark)

@@ -18,8 +18,16 @@ def aggregate(app: AppContext, full: bool) -> None:
     from monitor import aggregate as agg
     from monitor.store.db import open_engine
 
+    from rich.console import Console
+
     engine = open_engine(app.config)
-    stats = agg.run(engine, app.config, full=full)
+    # Steps go to stderr (a spinner on a terminal, one line each otherwise); the summary to stdout.
+    console = Console(stderr=True, highlight=False)
+    if console.is_terminal:
+        with console.status("aggregating") as status:
+            stats = agg.run(engine, app.config, full=full, progress=lambda step: status.update(f"{step} …"))
+    else:
+        stats = agg.run(engine, app.config, full=full, progress=lambda step: console.print(f"{step} …"))
     click.echo(f"{stats.comments_read} comments read, {stats.windows_recomputed} windows recomputed, "
                f"{stats.rows_written} rows written in {stats.elapsed_s:.2f}s"
                + (" (full recompute)" if full else ""))

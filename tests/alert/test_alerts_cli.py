@@ -45,6 +45,8 @@ def test_aggregate_command_reports_what_it_did(config_file):
     out = CliRunner().invoke(cli, ["--config", str(config_file), "aggregate", "--full"])
     assert out.exit_code == 0, out.output
     assert "0 comments read" in out.output and "(full recompute)" in out.output
+    # Each step is reported as it starts (on stderr; a spinner on a terminal).
+    assert "reading every scored comment …" in out.stderr and "writing 0 rows …" in out.stderr
 
 
 def test_retry_queues_refused_emails_again(config_file):
