@@ -257,44 +257,58 @@ def load_frame(conn: Connection, targets: Sequence[str],
     Only the columns aggregation needs are read, in batches; the JSON columns come as text and
     polars decodes them, which is several times faster than building Python objects per row."""
     import polars as pl
-    from sqlalchemy import DateTime, Text, and_, cast, func, or_, select, type_coerce
+    from sqlalchemy import String, Text, and_, cast, exists, func, or_, select, type_coerce
 
     from monitor.store.schema import comments, scores, sources
 
     if spans is not None and not spans:
         return empty_frame(targets)
-    latest = select(scores.c.comment_id, scores.c.toxicity, scores.c.toxic, scores.c.stance, scores.c.slurs,
-                    func.row_number().over(partition_by=scores.c.comment_id,
-                                           order_by=(scores.c.scored_at.desc(), scores.c.id.desc()))
-                    .label("rank")).subquery()
+    # The latest score of each comment: the one no other score of it is newer than (an anti-join on
+    # the (comment_id, …) index; faster than numbering every comment's scores).
+    newer = scores.alias("newer")
+    is_latest = ~exists().where(newer.c.comment_id == scores.c.comment_id, or_(
+        newer.c.scored_at > scores.c.scored_at,
+        and_(newer.c.scored_at == scores.c.scored_at, newer.c.id > scores.c.id)))
     ts = _comment_time()
-    # Plain DateTime: the driver's values go to polars as they are, which reads naive ones as UTC.
-    query = (select(comments.c.id, type_coerce(ts, DateTime()).label("ts"), sources.c.name, comments.c.article_id,
-                    comments.c.author_pseudonym, latest.c.toxicity, latest.c.toxic,
-                    cast(latest.c.stance, Text), cast(latest.c.slurs, Text))
+    # Time as the driver gives it (SQLite: text in SQLAlchemy's format, parsed below by polars; PostgreSQL:
+    # aware datetimes): no per-row conversion in Python.
+    # Stance labels are read by the database's JSON functions; slur lists, empty for most comments,
+    # come as text for polars to decode, and as NULL when empty.
+    query = (select(comments.c.id, type_coerce(ts, String()).label("ts"), sources.c.name, comments.c.article_id,
+                    comments.c.author_pseudonym, scores.c.toxicity, scores.c.toxic,
+                    func.nullif(cast(scores.c.slurs, Text), "[]"),
+                    *(scores.c.stance[(target, "label")].as_string() for target in targets))
              .select_from(comments.join(sources, sources.c.id == comments.c.source_id)
-                          .join(latest, latest.c.comment_id == comments.c.id))
-             .where(latest.c.rank == 1))
+                          .join(scores, scores.c.comment_id == comments.c.id))
+             .where(is_latest))
     if spans is not None:
         query = query.where(or_(*(and_(ts >= start, ts < end) for start, end in spans)))
-    names = ("comment_id", "ts", "source", "article", "author", "toxicity", "toxic", "stance", "slurs")
-    raw = {"comment_id": pl.Int64, "ts": pl.Datetime("us", "UTC"), "source": pl.Utf8, "article": pl.Int64,
-           "author": pl.Utf8, "toxicity": pl.Float64, "toxic": pl.Boolean, "stance": pl.Utf8, "slurs": pl.Utf8}
-    batches = [pl.DataFrame(dict(zip(names, zip(*rows))), schema=raw)
-               for rows in conn.execute(query.order_by(comments.c.id)).partitions(100_000)]
-    frame = pl.concat(batches) if batches else pl.DataFrame(schema=raw)
-    stance_type = pl.Struct({target: pl.Struct({"label": pl.Utf8}) for target in targets})
+    raw = {"comment_id": pl.Int64, "ts": pl.Object, "source": pl.Utf8, "article": pl.Int64, "author": pl.Utf8,
+           "toxicity": pl.Float64, "toxic": pl.Boolean, "slurs": pl.Utf8,
+           **{f"stance_{target}": pl.Utf8 for target in targets}}
+    names = tuple(raw)
+    batches = []
+    for rows in conn.execute(query.order_by(comments.c.id)).partitions(100_000):
+        columns = dict(zip(names, zip(*rows)))
+        stamps = columns.pop("ts")
+        batch = pl.DataFrame(columns, schema={k: v for k, v in raw.items() if k != "ts"})
+        if isinstance(stamps[0], str):
+            parsed = pl.Series(stamps, dtype=pl.Utf8).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            parsed = parsed.dt.replace_time_zone("UTC")
+        else:
+            parsed = pl.Series(stamps, dtype=pl.Datetime("us", "UTC"))
+        batches.append(batch.with_columns(ts=parsed))
+    frame = pl.concat(batches) if batches else pl.DataFrame(schema={**raw, "ts": pl.Datetime("us", "UTC")})
     slur_type = pl.List(pl.Struct({"normalized": pl.Utf8, "kind": pl.Utf8}))
     kind = pl.element().struct.field("kind").fill_null("")
     normalized = pl.element().struct.field("normalized")
     slurs = pl.col("slurs").str.json_decode(slur_type).fill_null(pl.lit([], dtype=slur_type))
-    stance = pl.col("stance").str.json_decode(stance_type)
     return frame.select(
         "comment_id", "ts", "source", pl.col("article").cast(pl.Utf8), "author", "toxicity",
         pl.col("toxic").fill_null(False),
         lexicon_terms=slurs.list.eval(normalized.filter(kind != "coined")),
         coined_terms=slurs.list.eval(normalized.filter(kind == "coined")),
-        **{f"stance_{target}": stance.struct.field(target).struct.field("label") for target in targets},
+        *(f"stance_{target}" for target in targets),
     ).cast(_schema(targets))  # type: ignore[arg-type]
 
 
