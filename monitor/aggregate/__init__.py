@@ -74,6 +74,10 @@ FRAME_COLUMNS = ("comment_id", "ts", "source", "article", "author", "toxicity", 
                  "lexicon_terms", "coined_terms")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# How SQLAlchemy stores a UTC timestamp on SQLite ("2026-03-01 12:00:00.000000"), in polars'
+# format for writing it and for reading it back.
+_SQLITE_STAMP_OUT = "%Y-%m-%d %H:%M:%S.%6f"
+_SQLITE_STAMP_IN = "%Y-%m-%d %H:%M:%S%.f"
 
 
 def metric_names(targets: Iterable[str]) -> list[str]:
@@ -159,8 +163,8 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     restricts the output to these window starts per window length (incremental runs).
     Returns columns window_s, window_start, scope, scope_key, source and one column per metric.
 
-    Counts, sums, percentiles and author tallies come from `monitor.aggregate.groups` (numpy);
-    the slur lists, a few per cent of the rows, are grouped here with polars.
+    Counts, sums, percentiles and author tallies come from `monitor.aggregate.groups`, top slurs and
+    new coinages from `monitor.aggregate.terms` (both numpy); polars holds the frames in and out.
     """
     import numpy as np
     import polars as pl
@@ -283,22 +287,19 @@ def load_frame(conn: Connection, targets: Sequence[str],
              .where(is_latest))
     if spans is not None:
         query = query.where(or_(*(and_(ts >= start, ts < end) for start, end in spans)))
-    raw = {"comment_id": pl.Int64, "ts": pl.Object, "source": pl.Utf8, "article": pl.Int64, "author": pl.Utf8,
+    utc = pl.Datetime("us", "UTC")
+    raw = {"comment_id": pl.Int64, "ts": utc, "source": pl.Utf8, "article": pl.Int64, "author": pl.Utf8,
            "toxicity": pl.Float64, "toxic": pl.Boolean, "slurs": pl.Utf8,
            **{f"stance_{target}": pl.Utf8 for target in targets}}
-    names = tuple(raw)
     batches = []
     for rows in conn.execute(query.order_by(comments.c.id)).partitions(100_000):
-        columns = dict(zip(names, zip(*rows)))
+        columns = dict(zip(raw, zip(*rows)))
         stamps = columns.pop("ts")
         batch = pl.DataFrame(columns, schema={k: v for k, v in raw.items() if k != "ts"})
-        if isinstance(stamps[0], str):
-            parsed = pl.Series(stamps, dtype=pl.Utf8).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
-            parsed = parsed.dt.replace_time_zone("UTC")
-        else:
-            parsed = pl.Series(stamps, dtype=pl.Datetime("us", "UTC"))
-        batches.append(batch.with_columns(ts=parsed))
-    frame = pl.concat(batches) if batches else pl.DataFrame(schema={**raw, "ts": pl.Datetime("us", "UTC")})
+        batches.append(batch.with_columns(ts=(
+            pl.Series(stamps, dtype=pl.Utf8).str.to_datetime(_SQLITE_STAMP_IN, time_unit="us", time_zone="UTC")
+            if isinstance(stamps[0], str) else pl.Series(stamps, dtype=utc))))
+    frame = pl.concat(batches) if batches else pl.DataFrame(schema=raw)
     slur_type = pl.List(pl.Struct({"normalized": pl.Utf8, "kind": pl.Utf8}))
     kind = pl.element().struct.field("kind").fill_null("")
     normalized = pl.element().struct.field("normalized")
@@ -343,13 +344,12 @@ def _write(conn: Connection, result: pl.DataFrame, touched: Mapping[int, set[dat
     metrics = pl.struct(c for c in result.columns if c not in keys).struct.json_encode()
     if conn.dialect.name == "sqlite":
         # Straight to the driver, in the text forms SQLAlchemy stores on SQLite (JSON as text, UTC
-        # timestamps as below): per-row parameter processing was most of the time of a full rewrite.
-        stamp = "%Y-%m-%d %H:%M:%S.%6f"
+        # timestamps as _SQLITE_STAMP_OUT): per-row parameter processing was most of a full rewrite.
         names = (*keys, "comment_count", "metrics", "computed_at")
-        rows = result.select("window_s", pl.col("window_start").dt.convert_time_zone("UTC").dt.strftime(stamp),
-                             "scope", "scope_key", "source", "comment_count", metrics.alias("metrics"),
-                             pl.lit(now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"))
-                             .alias("computed_at")).rows()
+        rows = result.select(
+            "window_s", pl.col("window_start").dt.convert_time_zone("UTC").dt.strftime(_SQLITE_STAMP_OUT),
+            "scope", "scope_key", "source", "comment_count", metrics.alias("metrics"),
+            pl.lit(now).dt.convert_time_zone("UTC").dt.strftime(_SQLITE_STAMP_OUT).alias("computed_at")).rows()
         conn.exec_driver_sql(f"INSERT INTO aggregates ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                              rows)  # type: ignore[arg-type]
         return len(rows)

@@ -33,7 +33,7 @@ import numpy as np
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["KEY_LIMIT", "Level", "Rows", "codes_of", "encode", "levels"]
+__all__ = ["KEY_LIMIT", "Level", "Rows", "codes_of", "encode", "levels", "runs"]
 
 KEY_LIMIT = 2 ** 62  # packed Int64 keys stay below this
 PIECE_ROWS = 2 ** 18  # pieces are cut at the first window boundary after this many rows
@@ -381,7 +381,7 @@ def _sorted_by_rank(key: np.ndarray, ranked: _Ranked, span: int) -> tuple[np.nda
     return key[order], ranked.rank[order]
 
 
-def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start offsets and lengths of the runs of equal values in a sorted array."""
     if len(sorted_keys) == 0:
         return _EMPTY, _EMPTY
@@ -401,8 +401,12 @@ def _percentile(level: Level, key: np.ndarray, ranked: _Ranked) -> None:
     # The sums (added up) and the percentiles (sorted from the rows) must describe the same groups.
     if len(keys) != int(lengths.sum()) or not np.array_equal(keys[starts], level.keys):
         raise AssertionError(f"aggregate: groups disagree at {level.size} s / {level.scope}")
-    nulls = lengths - level.sums["tox_n"] if "tox_n" in level.sums else np.zeros_like(lengths)
-    level.p90 = _p90(starts, lengths, nulls, ranks, ranked)
+    level.p90 = _p90(starts, lengths, _nulls(level.sums), ranks, ranked)
+
+
+def _nulls(sums: dict[str, np.ndarray]) -> np.ndarray:
+    """Comments without toxicity per group (tox_n is only summed where toxicity has gaps)."""
+    return sums["n"] - sums["tox_n"] if "tox_n" in sums else np.zeros_like(sums["n"])
 
 
 def _p90(starts: np.ndarray, lengths: np.ndarray, nulls: np.ndarray, ranks: np.ndarray,
@@ -425,7 +429,7 @@ def _p90(starts: np.ndarray, lengths: np.ndarray, nulls: np.ndarray, ranks: np.n
 def _from_rows(level: Level, piece: _Piece, ranked: _Ranked, key: np.ndarray) -> None:
     """Sums, percentiles and author tallies of a level read straight from the rows."""
     keys, ranks = _sorted_by_rank(key, ranked, level.span)
-    starts, lengths = _runs(keys)
+    starts, lengths = runs(keys)
     level.keys = keys[starts]
     row = ranked.row[ranks]  # the rows in (key, toxicity) order
     tox = ranked.value[ranks]
@@ -438,8 +442,7 @@ def _from_rows(level: Level, piece: _Piece, ranked: _Ranked, key: np.ndarray) ->
         for j, name in enumerate(names):
             sums[name] = (total >> (j * bits)) & ((1 << bits) - 1)
     level.sums = sums
-    nulls = sums["n"] - sums["tox_n"] if "tox_n" in sums else np.zeros_like(lengths)
-    level.p90 = _p90(starts, lengths, nulls, ranks, ranked)
+    level.p90 = _p90(starts, lengths, _nulls(sums), ranks, ranked)
     group = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
     author = piece.auth[row]
     if (author < 0).any():
@@ -447,7 +450,7 @@ def _from_rows(level: Level, piece: _Piece, ranked: _Ranked, key: np.ndarray) ->
         group, author = group[authored], author[authored]
     pair = group * piece.n_auth + author
     pair.sort()
-    first, count = _runs(pair)
+    first, count = runs(pair)
     pair = pair[first]
     level.pair_k = level.keys[pair // piece.n_auth]
     level.pair_a = pair % piece.n_auth
@@ -503,7 +506,7 @@ def _add_pairs(keys: np.ndarray, authors: np.ndarray, counts: np.ndarray, span: 
         packed.sort()
         pair = packed // most
         counts = packed - pair * most
-        first, _ = _runs(pair)
+        first, _ = runs(pair)
         pair = pair[first]
         return pair // n_auth, pair % n_auth, np.add.reduceat(counts, first)
     order = np.lexsort((authors, keys))
@@ -515,11 +518,10 @@ def _add_pairs(keys: np.ndarray, authors: np.ndarray, counts: np.ndarray, span: 
 def _author_stats(level: Level, top: int) -> None:
     """Distinct authors per group and the comments of its `top` most active authors."""
     n_groups = len(level.keys)
-    level.authors = np.zeros(n_groups, dtype=np.int64)
-    level.top_n = np.zeros(n_groups, dtype=np.int64)
     if len(level.pair_k) == 0:
+        level.authors = level.top_n = np.zeros(n_groups, dtype=np.int64)
         return
-    starts, distinct = _runs(level.pair_k)
+    starts, distinct = runs(level.pair_k)
     tops = np.add.reduceat(level.pair_n, starts)  # all authored comments: the answer for small groups
     big = distinct > top
     if big.any():
@@ -540,5 +542,7 @@ def _author_stats(level: Level, top: int) -> None:
         level.authors, level.top_n = distinct, tops
         return
     where = np.searchsorted(level.keys, level.pair_k[starts])
+    level.authors = np.zeros(n_groups, dtype=np.int64)
+    level.top_n = np.zeros(n_groups, dtype=np.int64)
     level.authors[where] = distinct
     level.top_n[where] = tops

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from monitor.aggregate.groups import KEY_LIMIT, Level, Rows, codes_of
+from monitor.aggregate.groups import KEY_LIMIT, Level, Rows, codes_of, runs
 
 if TYPE_CHECKING:
     import polars as pl
@@ -83,10 +83,7 @@ def _distinct(keys: np.ndarray, term: np.ndarray, n_terms: int) -> tuple[np.ndar
     """Distinct (key, term) pairs, sorted, with how often each occurs."""
     pair = keys * n_terms + term
     pair.sort()
-    if len(pair) == 0:
-        return pair, pair, pair
-    first = np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]]))
-    count = np.diff(first, append=len(pair))
+    first, count = runs(pair)
     pair = pair[first]
     key = pair // n_terms
     return key, pair - key * n_terms, count
@@ -121,8 +118,8 @@ def top_slurs(level: Level, terms: Terms, top: int) -> pl.Series:
         else:
             order = np.lexsort((alphabetical[term], -count, group))
         group, term = group[order], term[order]
-        start = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
-        place = np.arange(len(group)) - np.repeat(start, np.diff(start, append=len(group)))
+        start, length = runs(group)
+        place = np.arange(len(group)) - np.repeat(start, length)
         chosen_group, chosen_term = group[place < top], term[place < top]
     offsets = np.zeros(len(level.keys) + 1, dtype=np.int64)
     np.cumsum(np.bincount(chosen_group, minlength=len(level.keys)), out=offsets[1:])
