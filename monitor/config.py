@@ -100,6 +100,22 @@ class ScoringSettings(_Section):
                                                                      "relative to data_dir.")
     batch_size: int = Field(256, ge=1, le=100_000, description="Comments per scoring batch.")
     use_lexicon: bool = Field(True, description="Match the slur lexicon (discovery always runs).")
+    pipeline: list[str] = Field(default_factory=lambda: ["toxicity", "slurs", "stance"],
+                                description="Scoring components in run order (toxicity always "
+                                            "runs); see `monitor.score.components.COMPONENTS`.")
+
+    @field_validator("pipeline")
+    @classmethod
+    def _known_components(cls, value: list[str]) -> list[str]:
+        from monitor.score.components import COMPONENTS
+
+        for name in value:
+            if name not in COMPONENTS:
+                raise ValueError(f"unknown scoring component {name!r}; accepted: "
+                                 f"{', '.join(sorted(COMPONENTS))}")
+        if len(set(value)) != len(value):
+            raise ValueError("a component is listed twice")
+        return value
 
     @field_validator("routing")
     @classmethod

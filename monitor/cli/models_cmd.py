@@ -1,4 +1,4 @@
-"""`monitor models train|pull|info`: the built-in toxicity model and the Detoxify offline bundle."""
+"""`monitor models train|eval|pull|info`: the built-in models, their figures, the Detoxify bundle."""
 
 from __future__ import annotations
 
@@ -11,41 +11,110 @@ from monitor.cli import AppContext, pass_app
 
 __all__ = ["models"]
 
-_GERMEVAL = Path("../shared/data/germeval2018/germeval2018.training.txt")
-
 
 @click.group()
 def models() -> None:
-    """Train the built-in toxicity model, fetch Detoxify for offline use, show what is installed."""
+    """Train and evaluate the built-in models, fetch Detoxify for offline use, show what is installed."""
+
+
+_DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_DATA_DIR, else ../shared/data "
+              "beside the checkout).")
 
 
 @models.command()
-@click.option("--germeval", type=click.Path(dir_okay=False, path_type=Path), default=_GERMEVAL,
-              show_default=True, help="GermEval 2018 training file (read, never copied).")
-@click.option("--own-data", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("datasets/toxicity"), show_default=True,
-              help="Folder of our own labelled <lang>.tsv files (pair, label, text).")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=_DATA_HELP)
+@click.option("--only", type=click.Choice(["toxicity", "stance"]), default=None,
+              help="Train one model only (default: every model).")
+@click.option("--stated-licence-only", is_flag=True,
+              help="Leave out the sets whose publisher states no licence (the card says so).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the weights, metadata and model card "
+              help="Where to write the weights, metadata and model cards "
                    "(default: the package's monitor/score/models).")
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
-              help="Cross-validation folds for the reported scores and the threshold.")
+              help="Cross-validation folds for the reported scores and the thresholds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fold assignment seed.")
-def train(germeval: Path, own_data: Path, out: Path | None, folds: int, seed: int) -> None:
-    """Cross-validate and train the built-in toxicity model (single-threaded, a few minutes)."""
-    from monitor.score.toxicity import MODEL_DIR
-    from monitor.score.train_toxicity import render_card, save
-    from monitor.score.train_toxicity import train as run_training
+def train(data: Path | None, only: str | None, stated_licence_only: bool, out: Path | None,
+          folds: int, seed: int) -> None:
+    """Train the built-in models on the public sets and our own data (several minutes).
 
-    result = run_training(germeval, own_data, folds=folds, seed=seed,
-                          progress=lambda msg: click.echo(msg, err=True))
+    Every set and its licence goes into the model card; rows of a validation split are never
+    trained on and are scored by the final model.
+    """
+    from monitor.score.toxicity import MODEL_DIR
+    from monitor.training.toxicity import render_card, save
+    from monitor.training.toxicity import train as run_training
+
+    def say(msg: str) -> None:
+        click.echo(msg, err=True)
+
     target = out or MODEL_DIR
-    weights, meta = save(result, target)
-    (target / "MODEL_CARD_toxicity.md").write_text(render_card(result.meta), encoding="utf-8")
-    click.echo(json.dumps(result.report, indent=2))
-    size = weights.stat().st_size / 1e6
-    click.echo(f"wrote {weights} ({size:.1f} MB), {meta.name} and MODEL_CARD_toxicity.md; "
-               f"threshold {result.meta['threshold']}", err=True)
+    if only in (None, "toxicity"):
+        say("toxicity: training")
+        result = run_training(data, stated_licence_only=stated_licence_only, folds=folds,
+                              seed=seed, progress=say)
+        weights, meta = save(result, target)
+        (target / "MODEL_CARD_toxicity.md").write_text(render_card(result.meta), encoding="utf-8")
+        size = weights.stat().st_size / 1e6
+        say(f"wrote {weights} ({size:.1f} MB), {meta.name} and MODEL_CARD_toxicity.md; "
+            f"thresholds {result.meta['thresholds']}")
+
+
+@models.command("eval")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=_DATA_HELP)
+@click.option("--task", "tasks", type=click.Choice(["toxicity", "stance"]), multiple=True,
+              help="Evaluate only this task (repeatable; default: all).")
+@click.option("--quick", type=click.IntRange(min=10), default=None,
+              help="Score at most this many rows of each set (a fast check, not the figure).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of tables.")
+@click.option("--markdown", is_flag=True, help="Print the Markdown table the model cards carry.")
+@pass_app
+def evaluate(app: AppContext, data: Path | None, tasks: tuple[str, ...], quick: int | None,
+             as_json: bool, markdown: bool) -> None:
+    """Score the labelled public sets with the installed models and print per task, set,
+    language and target: macro-F1, official F1, per-class F1, ROC-AUC, share of civil text
+    flagged and the confusion matrix. Figures on the project's own data are shown apart."""
+    from monitor.training.evaluate import evaluate as run_eval
+    from monitor.training.evaluate import render_markdown
+
+    rows = run_eval(app.config, data, quick, tasks or ("toxicity", "stance"),
+                    progress=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in rows], indent=2))
+    elif markdown:
+        click.echo(render_markdown(rows))
+    else:
+        _print_table(rows)
+
+
+def _print_table(rows: list) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    for own in (False, True):
+        part = [r for r in rows if r.own == own]
+        if not part:
+            continue
+        title = ("the project's own data (a check, not evidence)" if own
+                 else "labelled public sets")
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("task", "set", "method", "lang", "target", "n", "macro-F1", "off. F1",
+                    "F1 per class", "AUC", "civil flagged", "confusion (rows: gold)"):
+            table.add_column(col, overflow="fold")
+        for r in part:
+            m = r.metrics
+            table.add_row(r.task, r.dataset, r.method, r.lang, r.target, str(m.get("n", "")),
+                          f"{m['macro_f1']:.3f}" if "macro_f1" in m else "–",
+                          f"{m['official_f1']:.3f}" if "official_f1" in m else "–",
+                          " ".join(f"{k}:{v:.2f}" for k, v in m.get("f1", {}).items()),
+                          f"{m['roc_auc']:.3f}" if "roc_auc" in m else "–",
+                          f"{m['civil_flagged']:.3f}" if "civil_flagged" in m else "–",
+                          " / ".join(" ".join(str(c) for c in row)
+                                     for row in m.get("confusion", [])))
+        console.print(table)
 
 
 @models.command()

@@ -380,8 +380,26 @@ def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale:
     return out / np.maximum(norms, 1e-9)
 
 
+@dataclass
+class _Head:
+    """One linear model: per-block IDF and coefficients over the hashed slots, the lexicon and
+    semantic weights, and its Platt calibration."""
+
+    idf: dict[str, np.ndarray]
+    coef: dict[str, np.ndarray]
+    lexicon_coef: np.ndarray
+    lex_bias: float
+    sem_coef: np.ndarray
+    sem_bias: float
+    calib: tuple[float, float]
+
+
 class BuiltinToxicity:
-    """The shipped model: `score` gives calibrated probabilities; `threshold` is the CV-chosen cut."""
+    """The shipped model: `score` gives calibrated probabilities; `threshold_for` the cut.
+
+    Weights hold one head per language group (German, English, all languages) and a route from
+    language to head; weights from before heads existed are one head for every language.
+    """
 
     name = "builtin"
 
@@ -389,34 +407,56 @@ class BuiltinToxicity:
         self.meta = meta
         self.version = str(meta["version"])
         self.threshold = float(meta["threshold"])
+        # One cut per language, chosen on that language's validation data (older weights: one).
+        self.thresholds = {str(k): float(v) for k, v in meta.get("thresholds", {}).items()}
         self.spec = FeatureSpec.from_json(meta["features"])
-        self._calib = (float(meta["calibration"]["a"]), float(meta["calibration"]["b"]))
         self._semantic_weight = float(meta["semantic_weight"])
+        heads = meta.get("heads")
+        if heads:
+            self._routes = dict(heads["routes"])
+            calibs = {h: (float(c["a"]), float(c["b"])) for h, c in heads["calibration"].items()}
+        else:
+            self._routes = {"other": "all"}
+            calibs = {"all": (float(meta["calibration"]["a"]), float(meta["calibration"]["b"]))}
         try:
             with np.load(weights, allow_pickle=False) as z:
-                # Per block: dense IDF and coefficient vectors over the hashed slots.
-                self._idf = {b: self._dense(z[f"{b}_idx"], z[f"{b}_idf"], z[f"{b}_idf_default"],
-                                            self.spec.width(b)) for b in self.spec.blocks()}
-                self._coef = {b: self._dense(z[f"{b}_idx"], z[f"{b}_coef"], 0.0,
-                                             self.spec.width(b)) for b in self.spec.blocks()}
-                self._lexicon_coef = (z["lexicon_coef"].astype(np.float32) if self.spec.lexicon
-                                      else np.zeros(0, dtype=np.float32))
-                self._lex_bias = float(z["lex_bias"])
+                self._heads = {h: self._load_head(z, f"{h}__" if heads else "", calib)
+                               for h, calib in calibs.items()}
                 self._table = z["static_table"]
                 self._scale = z["static_scale"].astype(np.float32)
                 self._rows = np.full(self.spec.pieces, -1, dtype=np.int64)
                 self._rows[z["static_ids"]] = np.arange(len(z["static_ids"]))
-                self._sem_coef = z["sem_coef"].astype(np.float32)
-                self._sem_bias = float(z["sem_bias"])
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"built-in toxicity weights {weights} are unreadable ({exc}); "
                              "reinstall the package or run `monitor models train`") from exc
+
+    def _load_head(self, z: Any, prefix: str, calib: tuple[float, float]) -> _Head:
+        blocks = self.spec.blocks()
+        return _Head(
+            idf={b: self._dense(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
+                                z[f"{prefix}{b}_idf_default"], self.spec.width(b))
+                 for b in blocks},
+            coef={b: self._dense(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_coef"], 0.0,
+                                 self.spec.width(b)) for b in blocks},
+            lexicon_coef=(z[f"{prefix}lexicon_coef"].astype(np.float32) if self.spec.lexicon
+                          else np.zeros(0, dtype=np.float32)),
+            lex_bias=float(z[f"{prefix}lex_bias"]),
+            sem_coef=z[f"{prefix}sem_coef"].astype(np.float32),
+            sem_bias=float(z[f"{prefix}sem_bias"]),
+            calib=calib)
 
     @staticmethod
     def _dense(idx: np.ndarray, values: np.ndarray, default: Any, size: int) -> np.ndarray:
         out = np.full(size, float(default), dtype=np.float32)
         out[idx] = values.astype(np.float32)
         return out
+
+    def threshold_for(self, lang: str) -> float:
+        """The cut for `lang` ("de", "en", "ru" or "other")."""
+        return self.thresholds.get(lang, self.thresholds.get("other", self.threshold))
+
+    def head_for(self, lang: str) -> str:
+        return self._routes.get(lang, self._routes.get("other", "all"))
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """The semantic head's input for texts as `score` gets them (normalised): one unit-length
@@ -426,32 +466,41 @@ class BuiltinToxicity:
         return static_vectors(_sentencepiece().encode(prepared), self._table, self._scale,
                               self._rows)
 
-    def margins(self, prepared: Sequence[str]) -> np.ndarray:
-        """Uncalibrated scores (lexical + weighted semantic margin) of prepared texts."""
-        feats = featurize(prepared, self.spec)
-        lex = np.full(len(prepared), self._lex_bias, dtype=np.float64)
+    def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray) -> np.ndarray:
+        lex = np.full(sem.shape[0], head.lex_bias, dtype=np.float64)
         for block in self.spec.blocks():
-            lex += np.asarray(tfidf(feats.blocks[block], self._idf[block])
-                              @ self._coef[block]).ravel()
-        if self._lexicon_coef.size:
-            lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ self._lexicon_coef
-        sem = static_vectors(feats.piece_ids, self._table, self._scale, self._rows)
-        return lex + self._semantic_weight * (sem @ self._sem_coef + self._sem_bias)
+            lex += np.asarray(tfidf(feats.blocks[block], head.idf[block])
+                              @ head.coef[block]).ravel()
+        if head.lexicon_coef.size:
+            lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ head.lexicon_coef
+        return lex + self._semantic_weight * (sem @ head.sem_coef + head.sem_bias)
 
-    def probabilities(self, prepared: Sequence[str]) -> np.ndarray:
-        a, b = self._calib
-        return 1.0 / (1.0 + np.exp(-(a * self.margins(prepared) + b)))
+    def probabilities(self, prepared: Sequence[str], langs: Sequence[str] | None = None
+                      ) -> np.ndarray:
+        """Calibrated probabilities of prepared texts, each read by its language's head."""
+        feats = featurize(prepared, self.spec)
+        sem = static_vectors(feats.piece_ids, self._table, self._scale, self._rows)
+        heads = np.array([self.head_for(lang) for lang in (langs or ["other"] * len(prepared))])
+        out = np.zeros(len(prepared))
+        for name, head in self._heads.items():
+            rows = np.flatnonzero(heads == name)
+            if not len(rows):
+                continue
+            part = Features({b: m[rows] for b, m in feats.blocks.items()}, feats.lexicon[rows], [])
+            a, b = head.calib
+            out[rows] = 1.0 / (1.0 + np.exp(-(a * self._head_margins(head, part, sem[rows]) + b)))
+        return out
 
     def score(self, texts: Sequence[str], langs: Sequence[str]) -> list[ToxicityScore]:
-        """Scores for texts the pipeline has already normalised; `langs` is not needed."""
+        """Scores for texts the pipeline has already normalised, each by its language's head."""
         if not texts:
             return []
-        probs = self.probabilities([finish(strip_furniture(t)) for t in texts])
+        probs = self.probabilities([finish(strip_furniture(t)) for t in texts], langs)
         return [ToxicityScore(float(p), self.version) for p in probs]
 
-    def score_raw(self, texts: Sequence[str]) -> list[float]:
+    def score_raw(self, texts: Sequence[str], langs: Sequence[str] | None = None) -> list[float]:
         """Probabilities for raw texts, normalising them here (for use outside the pipeline)."""
-        return [float(p) for p in self.probabilities([prepare(t) for t in texts])]
+        return [float(p) for p in self.probabilities([prepare(t) for t in texts], langs)]
 
 
 def load_builtin(model_dir: Path | None = None, stem: str = MODEL_STEM) -> BuiltinToxicity:

@@ -173,8 +173,9 @@ def _own_toxicity(root: Path) -> Iterable[Example]:
             for n, row in enumerate(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
                 if row.get("label") not in ("0", "1") or not row.get("text"):
                     raise InputError(f"{path}:{n}: expected pair<TAB>0|1<TAB>text")
-                yield Example(row["text"], path.stem, "toxicity", int(row["label"]), "own",
-                              "train", f"own:{row['pair']}")
+                # `de.tsv`, `de-civil.tsv`: the language is the name up to the first '-'.
+                yield Example(row["text"], path.stem.split("-")[0], "toxicity",
+                              int(row["label"]), "own", "train", f"own:{path.stem}:{row['pair']}")
 
 
 def _own_stance(root: Path) -> Iterable[Example]:
