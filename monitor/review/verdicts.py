@@ -1,0 +1,45 @@
+"""Reviewers' verdicts as training examples, for `monitor models train` and the stance trainer.
+
+Contract: `load_verdicts(engine)` returns one `LabelledText(text, lang, kind, value)` per comment
+and kind — the newest verdict wins when a comment was judged more than once — with the text of the
+revision that was judged. Comments purged by retention are left out (their text is gone).
+
+kind / value:
+    "toxicity"          "toxic" | "not"
+    "stance:<target>"   "favor" | "against" | "none"
+    "slur:<term>"       "yes" | "no"
+
+Weight: each verdict counts `VERDICT_WEIGHT` (3.0) times as much as one row of a public set
+(GermEval counts 1.0; our own written examples count 2.0, `OWN_WEIGHT`). A verdict is a
+moderator's judgement on a comment from the very sources being watched, so it says more about the
+monitor's mistakes than a public row; capping it at 3 keeps a few hundred verdicts from
+overriding thousands of public rows on the decision threshold. Verdicts are not held out for the
+cross-validation report; they join the training folds like own data.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy import Engine
+
+from monitor.store.verdicts import verdict_history
+
+__all__ = ["VERDICT_WEIGHT", "LabelledText", "load_verdicts"]
+
+VERDICT_WEIGHT = 3.0
+
+
+class LabelledText(NamedTuple):
+    text: str
+    lang: str
+    kind: str
+    value: str
+
+
+def load_verdicts(engine: Engine) -> list[LabelledText]:
+    """Every current verdict with its judged text, oldest first (see the module docstring)."""
+    with engine.connect() as conn:
+        rows = conn.execute(verdict_history(current_only=True)).mappings().all()
+    return [LabelledText(row["text"], row["lang"] or "und", row["kind"], row["value"])
+            for row in rows if row["text"] is not None]
