@@ -44,7 +44,6 @@ def review(app: AppContext, reviewer: str | None, browse: bool, source_name: str
     """
     from sqlalchemy import select
 
-    from monitor.errors import InputError
     from monitor.review.queue import build_queue, default_threshold
     from monitor.store.db import open_engine
     from monitor.store.schema import sources
@@ -55,7 +54,8 @@ def review(app: AppContext, reviewer: str | None, browse: bool, source_name: str
         with engine.connect() as conn:
             known = conn.execute(select(sources.c.name).where(sources.c.name == source_name)).first()
         if known is None:
-            raise InputError(f"no source named {source_name!r} in the database; see `monitor status`")
+            raise click.BadParameter(f"no source named {source_name!r} in the database; see "
+                                     "`monitor status`", param_hint="--source")
     threshold = default_threshold(config)
     targets = sorted(config.targets)
     items = [] if browse else build_queue(engine, threshold=threshold, targets=targets,
@@ -70,13 +70,13 @@ def review(app: AppContext, reviewer: str | None, browse: bool, source_name: str
                 "text": item.text}, ensure_ascii=False))
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise InputError("monitor review is interactive and needs a terminal; "
-                         "use --json to print the queue instead")
+        raise click.UsageError("monitor review is interactive and needs a terminal; "
+                               "use --json to print the queue instead")
     from monitor.review.app import ReviewApp
 
     name = (reviewer or _os_user()).strip()
     if not name:
-        raise InputError("--reviewer must not be empty")
+        raise click.BadParameter("must not be empty", param_hint="--reviewer")
     tui = ReviewApp(engine, reviewer=name, targets=targets, threshold=threshold, items=items,
                     browse=browse)
     tui.run()

@@ -12,7 +12,6 @@ from typing import IO, Any
 import click
 from sqlalchemy import Engine
 
-from monitor.errors import InputError
 from monitor.store.verdicts import verdict_history
 
 __all__ = ["LABEL_COLUMNS", "export_labels", "write_labels"]
@@ -53,7 +52,8 @@ def write_labels(engine: Engine, fmt: str, out: IO[str], *, current_only: bool =
 def export_labels(engine: Engine, fmt: str, output: Path | None) -> None:
     """The CLI's `--labels` path: to stdout, or atomically to a file with a count on stderr."""
     if fmt not in ("csv", "jsonl"):
-        raise InputError(f"--labels writes csv or jsonl, not {fmt}; pass --format csv or --format jsonl")
+        raise click.UsageError(f"--labels writes csv or jsonl, not {fmt}; pass --format csv or "
+                               "--format jsonl")
     if output is None:
         write_labels(engine, fmt, sys.stdout)
         return
