@@ -78,10 +78,11 @@ def _favours(latest: Any, target: str) -> Any:
     return latest.c.stance[(target, "label")].as_string() == "favor"
 
 
-def _reason_queries(latest: Any, *, threshold: float, margin: float, targets: Sequence[str],
-                    per_source: int) -> dict[str, Select[Any]]:
-    """Per reason, a query of comment ids in that reason's own order (toxicity is from `latest`)."""
-    base = select(comments.c.id).select_from(comments.join(latest, latest.c.comment_id == comments.c.id))
+def _reason_queries(latest: Any, keep: Sequence[Any], *, threshold: float, margin: float,
+                    targets: Sequence[str], per_source: int) -> dict[str, Select[Any]]:
+    """Per reason, a query of the ids of comments passing `keep`, in that reason's own order."""
+    base = (select(comments.c.id).select_from(comments.join(latest, latest.c.comment_id == comments.c.id))
+            .where(*keep))
     has_slur = exists().where(slur_occurrences.c.comment_id == comments.c.id)
     slur_vs_stance = or_(false(), *(and_(_favours(latest, t), exists().where(
         slur_occurrences.c.comment_id == comments.c.id, slur_occurrences.c.target == t))
@@ -96,7 +97,7 @@ def _reason_queries(latest: Any, *, threshold: float, margin: float, targets: Se
         partition_by=comments.c.source_id,
         order_by=(latest.c.toxicity.desc(), comments.c.id)).label("n"))
         .select_from(comments.join(latest, latest.c.comment_id == comments.c.id))
-        .where(latest.c.toxic.is_(True)).subquery())
+        .where(latest.c.toxic.is_(True), *keep).subquery())
     worst = select(ranked.c.id).where(ranked.c.n <= per_source)
     newest_first = func.coalesce(comments.c.published_at, comments.c.first_seen_at).desc()
     return {
@@ -127,10 +128,10 @@ def build_queue(engine: Engine, *, threshold: float, targets: Sequence[str], mar
     order: dict[int, tuple[int, int]] = {}
     reasons: dict[int, list[str]] = {}
     with engine.connect() as conn:
-        queries = _reason_queries(latest, threshold=threshold, margin=margin, targets=targets,
+        queries = _reason_queries(latest, keep, threshold=threshold, margin=margin, targets=targets,
                                   per_source=per_source)
         for priority, (reason, query) in enumerate(queries.items()):
-            for place, comment_id in enumerate(conn.execute(query.where(*keep).limit(limit)).scalars()):
+            for place, comment_id in enumerate(conn.execute(query.limit(limit)).scalars()):
                 order.setdefault(comment_id, (priority, place))
                 reasons.setdefault(comment_id, []).append(reason)
         chosen = sorted(order, key=order.__getitem__)[:limit]

@@ -64,3 +64,18 @@ def test_the_newest_score_decides(engine, scored):
             toxicity=0.01, toxic=False, attributes={}, stance={}, slurs=[],
             scored_at=T0 + timedelta(hours=1)))
     assert scored["nearer"] not in [item.comment_id for item in _queue(engine)]
+
+
+def test_once_a_sources_worst_are_judged_its_next_worst_comes_up(engine, scored):
+    add = scored["add"]
+    more = [add(source="weekly", article="w2", at=T0, toxicity=t, text=f"weekly {t}")
+            for t in (0.95, 0.9, 0.85)]
+
+    def weekly_worst():
+        return [item.comment_id for item in _queue(engine, source="weekly")
+                if "source_most_toxic" in item.reasons]
+
+    assert weekly_worst() == [scored["worst_other"], more[0], more[1]]
+    with engine.begin() as conn:
+        record_verdicts(conn, [Verdict(scored["worst_other"], "toxicity", "toxic")], "alice")
+    assert weekly_worst() == [more[0], more[1], more[2]]
