@@ -83,15 +83,15 @@ def _reason_queries(latest: Any, keep: Sequence[Any], *, threshold: float, margi
     """Per reason, a query of the ids of comments passing `keep`, in that reason's own order."""
     base = (select(comments.c.id).select_from(comments.join(latest, latest.c.comment_id == comments.c.id))
             .where(*keep))
-    has_slur = exists().where(slur_occurrences.c.comment_id == comments.c.id)
-    slur_vs_stance = or_(false(), *(and_(_favours(latest, t), exists().where(
-        slur_occurrences.c.comment_id == comments.c.id, slur_occurrences.c.target == t))
-        for t in targets))
+    # Slur conditions start from the (small) occurrence table: IN, not a per-comment EXISTS.
+    slurred = select(slur_occurrences.c.comment_id)
+    has_slur = comments.c.id.in_(slurred)
+    slur_vs_stance = or_(false(), *(and_(_favours(latest, t), comments.c.id.in_(
+        slurred.where(slur_occurrences.c.target == t))) for t in targets))
     toxic_favor = and_(latest.c.toxic.is_(True), or_(false(), *(_favours(latest, t) for t in targets)))
     decided = select(slur_candidates.c.normalized).where(slur_candidates.c.status != "pending")
-    new_coinage = exists().where(slur_occurrences.c.comment_id == comments.c.id,
-                                 slur_occurrences.c.kind == "coined",
-                                 slur_occurrences.c.normalized.not_in(decided))
+    new_coinage = comments.c.id.in_(slurred.where(slur_occurrences.c.kind == "coined",
+                                                  slur_occurrences.c.normalized.not_in(decided)))
     distance = func.abs(latest.c.toxicity - threshold)
     ranked = (select(comments.c.id, func.row_number().over(
         partition_by=comments.c.source_id,
