@@ -67,7 +67,7 @@ def review(app: AppContext, reviewer: str | None, browse: bool, source_name: str
                 "toxicity": item.toxicity, "toxic": item.toxic, "stance": item.stance,
                 "slurs": [{"term": t, "target": g, "kind": k} for t, _, g, k in item.slurs],
                 "lang": item.lang, "article_title": item.article_title, "link": item.link,
-                "text": item.text}, ensure_ascii=False))
+                "text": item.text}))  # ASCII escapes: no control or bidi character reaches a terminal
         return
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("monitor review is interactive and needs a terminal; "

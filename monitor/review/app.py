@@ -32,7 +32,7 @@ class Selection:
 
     target: int = 0
     slur: int = 0
-    recorded: dict[str, str] = field(default_factory=dict)  # kind -> value, this comment
+    recorded: dict[str, str] = field(default_factory=dict)  # kind -> "who: value", standing
 
 
 def _slur_terms(item: QueueItem) -> list[tuple[str, str, str, str]]:
@@ -90,9 +90,9 @@ def render_card(item: QueueItem, targets: Sequence[str], selection: Selection, *
     return out
 
 
-def _verdict_note(out: Text, value: str | None) -> None:
-    if value is not None:
-        out.append(f" ✓ you: {value}", "bold green")
+def _verdict_note(out: Text, standing: str | None) -> None:
+    if standing is not None:
+        out.append(f" ✓ {standing}", "bold green")
 
 
 def _comment_text(item: QueueItem) -> Text:
@@ -289,7 +289,8 @@ class BrowseScreen(Screen[None]):
         data = event.node.data
         if data is not None and data[0] == "comment":
             self.chosen = data[1]
-            card = render_card(self.chosen, self.review_app.targets, Selection(),
+            standing = Selection(recorded=self.review_app.recorded_for(self.chosen.comment_id))
+            card = render_card(self.chosen, self.review_app.targets, standing,
                                threshold=self.review_app.threshold)
             self.query_one("#card", Static).update(card)
             self.query_one("#text", Static).update(_comment_text(self.chosen))
@@ -340,7 +341,7 @@ class ReviewApp(App[None]):
         self.recorded += 1
 
     def recorded_for(self, comment_id: int) -> dict[str, str]:
-        """This reviewer's standing verdicts on the comment, to show beside the scores."""
+        """The standing verdicts on the comment and who gave them, to show beside the scores."""
         with self.engine.connect() as conn:
-            return {v.kind: v.value for v in latest_verdicts(conn, [comment_id])
-                    if v.reviewer == self.reviewer}
+            return {v.kind: f"{'you' if v.reviewer == self.reviewer else one_line(v.reviewer)}: "
+                            f"{v.value}" for v in latest_verdicts(conn, [comment_id])}

@@ -21,7 +21,7 @@ REASONS: dict[str, str] = {
     "slur_vs_stance": "a slur against a target the comment is scored as favouring",
     "toxic_favor": "toxic, yet scored as favouring a target",
     "slur_not_toxic": "contains a slur but scored well below the toxicity threshold",
-    "new_coinage": "uses a coined term nobody has accepted or rejected yet",
+    "new_coinage": "uses a coined term nobody has judged yet",
     "near_threshold": "toxicity close to the threshold",
     "source_most_toxic": "among its source's most toxic comments",
 }
@@ -89,9 +89,12 @@ def _reason_queries(latest: Any, keep: Sequence[Any], *, threshold: float, margi
     slur_vs_stance = or_(false(), *(and_(_favours(latest, t), comments.c.id.in_(
         slurred.where(slur_occurrences.c.target == t))) for t in targets))
     toxic_favor = and_(latest.c.toxic.is_(True), or_(false(), *(_favours(latest, t) for t in targets)))
+    # A term is decided once accepted or rejected as a candidate, or given a slur verdict.
     decided = select(slur_candidates.c.normalized).where(slur_candidates.c.status != "pending")
+    judged_term = exists().where(verdicts.c.kind == literal("slur:") + slur_occurrences.c.normalized)
     new_coinage = comments.c.id.in_(slurred.where(slur_occurrences.c.kind == "coined",
-                                                  slur_occurrences.c.normalized.not_in(decided)))
+                                                  slur_occurrences.c.normalized.not_in(decided),
+                                                  not_(judged_term)))
     distance = func.abs(latest.c.toxicity - threshold)
     ranked = (select(comments.c.id, func.row_number().over(
         partition_by=comments.c.source_id,

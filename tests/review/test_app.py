@@ -8,8 +8,9 @@ from rich.console import Console
 from sqlalchemy import select
 
 from monitor.review.app import ReviewApp, Selection, render_card
-from monitor.review.queue import build_queue
+from monitor.review.queue import build_queue, comment_items
 from monitor.store.schema import verdicts
+from monitor.store.verdicts import Verdict, record_verdicts
 from tests.helpers import comment_adder
 from tests.review.conftest import T0, THRESHOLD
 
@@ -127,3 +128,13 @@ def test_card_renders_without_markup_interpretation():
     console.print(render_card(item, ["nato"], Selection(), threshold=0.5))
     text = console.export_text()
     assert "[red]src" in text and "[link=x]t[/link]" in text and "[b]x" in text
+
+
+def test_another_reviewers_standing_verdict_is_shown_with_their_name(engine, scored):
+    with engine.begin() as conn:
+        record_verdicts(conn, [Verdict(scored["slur_vs_stance"], "toxicity", "not")], "bob")
+        item = comment_items(conn, [scored["slur_vs_stance"]])[0]
+    # bob's verdict took the comment out of the queue; alice opens it from the drill-down
+    assert scored["slur_vs_stance"] not in [i.comment_id for i in _app(engine).items]
+    app = ReviewApp(engine, reviewer="alice", targets=TARGETS, threshold=THRESHOLD, items=[item])
+    assert "✓ bob: not" in _press(app, "j")

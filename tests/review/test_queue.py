@@ -10,7 +10,7 @@ from sqlalchemy import insert, update
 from monitor.review.queue import build_queue
 from monitor.store.schema import comments, scores
 from monitor.store.verdicts import Verdict, record_verdicts
-from tests.review.conftest import T0, THRESHOLD
+from tests.review.conftest import T0, THRESHOLD, add_slur
 
 TARGETS = ["eu", "nato", "russia", "ukraine", "usa"]
 
@@ -79,3 +79,13 @@ def test_once_a_sources_worst_are_judged_its_next_worst_comes_up(engine, scored)
     with engine.begin() as conn:
         record_verdicts(conn, [Verdict(scored["worst_other"], "toxicity", "toxic")], "alice")
     assert weekly_worst() == [more[0], more[1], more[2]]
+
+
+def test_a_term_given_a_slur_verdict_is_no_longer_new(engine, scored):
+    add = scored["add"]
+    again = add(at=T0, toxicity=0.3, slurs=[("Kremlbot", "coined")], text="Another Kremlbot.")
+    add_slur(engine, again, "Kremlbot", "russia")
+    with engine.begin() as conn:
+        record_verdicts(conn, [Verdict(scored["slur_quiet"], "slur:kremlbot", "yes")], "alice")
+    coinage = {item.comment_id for item in _queue(engine) if "new_coinage" in item.reasons}
+    assert coinage == {scored["slur_vs_stance"]}
