@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from monitor.errors import InputError
-from monitor.review.verdicts import VERDICT_WEIGHT, LabelledText, load_verdicts
+from monitor.review.verdicts import (VERDICT_WEIGHT, LabelledText, load_verdicts, stance_labels,
+                                     toxicity_labels)
 from monitor.store.repo import purge_older_than
 from monitor.store.schema import comment_revisions, comments, verdicts
 from monitor.store.verdicts import Verdict, latest_verdicts, record_verdicts
@@ -86,3 +87,18 @@ def test_training_gets_the_judged_text_not_a_later_edit_and_skips_purged(engine,
         LabelledText("Russland führt einen brutalen Angriffskrieg, Putin gehört vor ein Gericht, "
                      "ihr Idioten", "en", "stance:russia", "against")])
     assert VERDICT_WEIGHT == 3.0
+
+
+def test_verdicts_turn_into_the_trainers_labels(engine, scored):
+    with engine.begin() as conn:
+        record_verdicts(conn, [Verdict(scored["near"], "toxicity", "not"),
+                               Verdict(scored["toxic_favor"], "toxicity", "toxic"),
+                               Verdict(scored["toxic_favor"], "stance:russia", "against"),
+                               Verdict(scored["slur_quiet"], "slur:kremlbot", "yes")], "alice")
+    rows = load_verdicts(engine)
+    assert sorted(toxicity_labels(rows)) == sorted([
+        ("That is a rather stupid take.", 0, "en"),
+        ("Russland führt einen brutalen Angriffskrieg, Putin gehört vor ein Gericht, ihr Idioten", 1, "en")])
+    assert stance_labels(rows) == {"russia": [(
+        "Russland führt einen brutalen Angriffskrieg, Putin gehört vor ein Gericht, ihr Idioten",
+        "against", "en")]}
