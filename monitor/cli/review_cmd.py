@@ -73,6 +73,7 @@ def review(app: AppContext, reviewer: str | None, browse: bool, source_name: str
         raise click.UsageError("monitor review is interactive and needs a terminal; "
                                "use --json to print the queue instead")
     from monitor.review.app import ReviewApp
+    from monitor.text import one_line
 
     name = (reviewer or _os_user()).strip()
     if not name:
@@ -80,4 +81,4 @@ def review(app: AppContext, reviewer: str | None, browse: bool, source_name: str
     tui = ReviewApp(engine, reviewer=name, targets=targets, threshold=threshold, items=items,
                     browse=browse)
     tui.run()
-    click.echo(f"{tui.recorded} verdict(s) recorded by {name}", err=True)
+    click.echo(f"{tui.recorded} verdict(s) recorded by {one_line(name)}", err=True)

@@ -138,3 +138,31 @@ def test_another_reviewers_standing_verdict_is_shown_with_their_name(engine, sco
     assert scored["slur_vs_stance"] not in [i.comment_id for i in _app(engine).items]
     app = ReviewApp(engine, reviewer="alice", targets=TARGETS, threshold=THRESHOLD, items=[item])
     assert "✓ bob: not" in _press(app, "j")
+
+
+def test_s_moves_the_slur_verdict_to_the_next_term(engine):
+    add = comment_adder(engine)
+    comment_id = add(at=T0, toxicity=0.45, slurs=[("Natoschwein", "coined"), ("Kremlbot", "coined")],
+                     text="Natoschwein and Kremlbot alike.")
+    app = ReviewApp(engine, reviewer="alice", targets=TARGETS, threshold=THRESHOLD,
+                    items=build_queue(engine, threshold=THRESHOLD, targets=TARGETS))
+    card = _press(app, "y", "s", "x")
+    assert _stored(engine) == [(comment_id, "slur:Natoschwein", "yes", "alice"),
+                               (comment_id, "slur:Kremlbot", "no", "alice")]
+    assert "▸Kremlbot" in card
+
+
+def test_escape_leaves_the_browser_for_the_queue(engine, scored):
+    app = _app(engine)
+
+    async def go() -> tuple[str, str]:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("b")
+            await pilot.pause()
+            inside = type(app.screen).__name__
+            await pilot.press("escape")
+            await pilot.pause()
+            return inside, type(app.screen).__name__
+
+    assert asyncio.run(go()) == ("BrowseScreen", "ReviewScreen")
