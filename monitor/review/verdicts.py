@@ -10,12 +10,11 @@ kind / value:
     "stance:<target>"   "favor" | "against" | "none"
     "slur:<term>"       "yes" | "no"
 
-Weight: each verdict counts `VERDICT_WEIGHT` (3.0) times as much as one row of a public set
-(GermEval counts 1.0; our own written examples count 2.0, `OWN_WEIGHT`). A verdict is a
-moderator's judgement on a comment from the very sources being watched, so it says more about the
-monitor's mistakes than a public row; capping it at 3 keeps a few hundred verdicts from
-overriding thousands of public rows on the decision threshold. Verdicts are not held out for the
-cross-validation report; they join the training folds like own data.
+Weight: each verdict counts `VERDICT_WEIGHT` (3.0) times one row of a public set such as
+GermEval (1.0; our own written examples count 2.0). A verdict is a moderator's judgement on a
+comment from the very sources being watched, so it says more about the monitor's mistakes than a
+public row; capping it at 3 keeps a few hundred verdicts from outvoting thousands of public rows.
+Verdicts are training rows (split "train", one group per comment), never validation rows.
 """
 
 from __future__ import annotations
