@@ -14,7 +14,7 @@ Weight: each verdict counts `VERDICT_WEIGHT` (3.0) times one row of a public set
 GermEval (1.0; our own written examples count 2.0). A verdict is a moderator's judgement on a
 comment from the very sources being watched, so it says more about the monitor's mistakes than a
 public row; capping it at 3 keeps a few hundred verdicts from outvoting thousands of public rows.
-Verdicts are training rows (split "train", one group per comment), never validation rows.
+Verdicts are training rows (split "train"; rows of one text share a fold), never validation rows.
 """
 
 from __future__ import annotations
