@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "slurs": "monitor.cli.slurs_cmd:slurs",
     "score": "monitor.cli.score_cmd:score",
     "models": "monitor.cli.models_cmd:models",
+    "review": "monitor.cli.review_cmd:review",
 }
 
 

@@ -20,12 +20,21 @@ __all__ = ["export"]
               help="Output file (default: stdout; required for parquet).")
 @click.option("--source", "source_name", default=None, help="Only this source.")
 @click.option("--since", type=DURATION, default=None, help="Only comments published within, e.g. 7d.")
+@click.option("--labels", is_flag=True,
+              help="Export reviewers' verdicts from `monitor review` instead (csv or jsonl).")
 @pass_app
-def export(app: AppContext, fmt: str, output: Path | None, source_name: str | None, since) -> None:
+def export(app: AppContext, fmt: str, output: Path | None, source_name: str | None, since,
+           labels: bool) -> None:
     """Export comments with their latest scores (pseudonymous authors)."""
     from monitor.errors import InputError
     from monitor.export import export_frame
     from monitor.store.db import open_engine
+
+    if labels:
+        from monitor.review.export import export_labels
+
+        export_labels(open_engine(app.config), fmt, output)
+        return
 
     if fmt == "parquet" and output is None:
         raise InputError("parquet is binary: give --output FILE.parquet")

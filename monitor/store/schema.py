@@ -25,6 +25,7 @@ __all__ = [
     "slur_occurrences",
     "sources",
     "state",
+    "verdicts",
 ]
 
 metadata = MetaData(naming_convention={
@@ -271,4 +272,20 @@ state = Table(
     Column("key", String(128), primary_key=True),
     Column("value", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# A reviewer's verdict on one comment: appended, never updated; the newest per comment and kind
+# counts. kind is "toxicity", "stance:<target>" or "slur:<term>"; content_hash says which text
+# revision was judged, so an edited comment's old verdict is not applied to its new text.
+verdicts = Table(
+    "verdicts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("comment_id", ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("kind", String(192), nullable=False),
+    Column("value", String(16), nullable=False),  # toxic|not, favor|against|none, yes|no
+    Column("reviewer", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_verdicts_comment", "comment_id", "kind"),
+    Index("ix_verdicts_created", "created_at"),
 )

@@ -1,0 +1,1 @@
+"""The review queue: people correct scores, the corrections are stored and teach the models."""
