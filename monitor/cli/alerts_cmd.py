@@ -89,10 +89,10 @@ def list_cmd(app: AppContext, show_all: bool) -> None:
     waiting = [m for m in mails if show_all or m.status != "sent"]
     if waiting:
         mtable = Table(title="Outbox", title_justify="left")
-        for col in ("id", "status", "attempts", "subject", "next try", "last error"):
+        for col in ("id", "receiver", "status", "attempts", "subject", "next try", "last error"):
             mtable.add_column(col)
         for m in waiting:
-            mtable.add_row(str(m.id), m.status, str(m.attempts), one_line(m.subject),
+            mtable.add_row(str(m.id), one_line(m.receiver), m.status, str(m.attempts), one_line(m.subject),
                            "" if m.status == "sent" else "on retry" if m.status == "failed"
                            else f"{m.next_attempt_at:%H:%M:%S}",
                            one_line(m.last_error or "")[:80])
