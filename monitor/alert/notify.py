@@ -220,8 +220,9 @@ def deliver(engine: Engine, config: Config, now: datetime, receivers: Mapping[st
                     status, error = "failed", _capped(outcome, cap, error)
             if status == "failed":
                 stats.failed += 1
-                log.error("notification %s (%s) refused for good: %s; fix the cause, then run "
-                          "`monitor alerts retry`", row.message_id, row.receiver, error)
+                if "monitor alerts retry" not in error:
+                    error += "; fix the cause, then run `monitor alerts retry`"
+                log.error("notification %s (%s) refused for good: %s", row.message_id, row.receiver, error)
             _mark(engine, row.id, status=status, outcome=outcome, last_error=error[:1000],
                   next_attempt_at=now + backoff(row.attempts + 1))
             continue
