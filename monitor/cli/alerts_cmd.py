@@ -147,10 +147,12 @@ def unsilence(app: AppContext, silence_id: int) -> None:
 @click.argument("email_ids", type=int, nargs=-1)
 @pass_app
 def retry(app: AppContext, email_ids: tuple[int, ...]) -> None:
-    """Send emails the SMTP server refused for good again (all, or EMAIL_IDS from `monitor alerts list`).
+    """Send notifications refused for good again (all, or EMAIL_IDS from `monitor alerts list`).
 
-    Run it after fixing what the refusal named (login, recipients, smtp.security); the daemon sends
-    them on its next notification run, with their original Message-ID."""
+    Run it after fixing what the refusal named (login, recipients, smtp.security, a webhook URL);
+    the daemon sends them on its next notification run, with their original Message-ID, to the
+    recipients that have not got them yet. Notifications stopped after alerts.max_uncertain_copies
+    attempts that may have arrived get another round."""
     from monitor.alert.notify import retry_failed
     from monitor.store.db import open_engine
 
