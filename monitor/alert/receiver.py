@@ -76,5 +76,5 @@ def options_error(exc: ValidationError, config: Config, name: str) -> ConfigErro
     """A receiver's first bad option as one line naming alerts.receivers.NAME.KEY."""
     first = exc.errors()[0]
     key = ".".join(str(p) for p in first["loc"])
-    return ConfigError(first["msg"], file=str(config.source_file or "") or None,
+    return ConfigError(first["msg"].removeprefix("Value error, "), file=str(config.source_file or "") or None,
                        key=f"alerts.receivers.{name}" + (f".{key}" if key else ""))

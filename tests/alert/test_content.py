@@ -42,16 +42,18 @@ annotations.summary = "{summary}"
 
 
 @pytest.fixture
-def engine(tmp_path: Path):
-    """A database built by the migrations, so the CLI can open it too."""
-    engine = engine_for_url(f"sqlite:///{tmp_path / 'monitor.db'}")
+def engine(database_url: str):
+    """A database built by the migrations (SQLite, and PostgreSQL when configured), so the CLI can
+    open it too."""
+    engine = engine_for_url(database_url)
     upgrade(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
-def config(config, tmp_path):
-    config.database.url = f"sqlite:///{tmp_path / 'monitor.db'}"
+def config(config, database_url: str):
+    config.database.url = database_url
     return config
 
 
@@ -189,3 +191,17 @@ def test_broken_template_is_a_config_error_with_file_and_line(config, tmp_path):
     with pytest.raises(ConfigError) as err:
         build_receivers(config)
     assert f"{folder / 'email.txt.j2'}:" in str(err.value) and "endfor" in str(err.value)
+
+
+def test_comment_text_in_an_operator_subject_cannot_add_headers(engine, config, rules_dir, add_comment,
+                                                                 smtp_server, tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "email_subject.j2").write_text("Worst: {{ group.alerts[0].examples[0].text }}")
+    config.alerts.templates_dir = folder
+    add_comment(at=at(-4), toxicity=0.99, text="hi\r\nBcc: victim@example.net\r\n\r\nfake body")
+    for i in range(2):
+        add_comment(at=at(-3 + i), toxicity=0.9)
+    mail, _, _ = fire_and_mail(engine, config, rules_dir, rule("toxic_share > 0.4"), smtp_server)
+    assert mail["Bcc"] is None and mail["Subject"] == "Worst: hi Bcc: victim@example.net fake body"
+    assert smtp_server.inbox.envelopes[0].rcpt_tos == ["ops@example.org"]

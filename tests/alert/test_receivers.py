@@ -220,24 +220,25 @@ def test_email_receiver_without_recipients_says_why_it_is_off(config):
     assert "email" not in enabled and "smtp.recipients" in disabled["email"]
 
 
-def test_outbox_migration_keeps_waiting_emails(tmp_path, smtp_server, config):
+def test_outbox_migration_keeps_waiting_emails(database_url, smtp_server, config):
     """An email queued before receivers existed is still sent, once, with its Message-ID."""
     from alembic import command
+    from sqlalchemy import text
 
     from monitor.store.db import _alembic_config, engine_for_url, upgrade
 
-    engine = engine_for_url(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = engine_for_url(database_url)
     command.upgrade(_alembic_config(engine), "0001")
     old = {"message_id": "<old.1@monitor.invalid>", "group_key": "g", "recipients": ["ops@example.org"],
            "subject": "[FIRING:1] Old", "body_text": "old text", "body_html": "<p>old</p>",
            "created_at": "2026-03-01 10:00:00.000000", "status": "pending", "attempts": 2,
            "next_attempt_at": "2026-03-01 10:00:00.000000", "last_error": "cannot reach"}
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO outbox (message_id, group_key, recipients, subject, body_text, "
-                             "body_html, created_at, status, attempts, next_attempt_at, last_error) VALUES "
-                             "(:message_id, :group_key, :recipients, :subject, :body_text, :body_html, "
-                             ":created_at, :status, :attempts, :next_attempt_at, :last_error)",
-                             {**old, "recipients": json.dumps(old["recipients"])})
+        conn.execute(text("INSERT INTO outbox (message_id, group_key, recipients, subject, body_text, "
+                          "body_html, created_at, status, attempts, next_attempt_at, last_error) VALUES "
+                          "(:message_id, :group_key, :recipients, :subject, :body_text, :body_html, "
+                          ":created_at, :status, :attempts, :next_attempt_at, :last_error)"),
+                     {**old, "recipients": json.dumps(old["recipients"])})
     upgrade(engine)
     with engine.connect() as conn:
         row = conn.execute(select(outbox)).one()
@@ -249,3 +250,4 @@ def test_outbox_migration_keeps_waiting_emails(tmp_path, smtp_server, config):
     [mail] = smtp_server.inbox.messages
     assert mail["Message-ID"] == "<old.1@monitor.invalid>" and mail["From"] == "monitor@example.org"
     assert "old text" in mail.get_payload()[0].get_payload()
+    engine.dispose()
