@@ -4,8 +4,8 @@ Every header value passes through `monitor.text.header_safe` and is set through
 `email.message.EmailMessage`, so comment text can never add or split a header.
 
 `SmtpTarget.send` reports what happened to each recipient: the ones the server refused come back
-with its answer, the others have the message. A connection lost after the DATA command counts as
-`uncertain`: the server may have taken the message before it went away.
+with its answer, the others have the message. A connection lost after the message itself was sent
+(and before the server's reply) counts as `uncertain`: the server may have taken it.
 """
 
 from __future__ import annotations
@@ -36,14 +36,23 @@ class Transport(Protocol):
 
 
 class _Tracking:
-    """Remembers whether the DATA command was reached, i.e. whether a lost connection may have
-    left the message with the server."""
+    """Remembers whether the message itself went out (after the server's 354), i.e. whether a lost
+    connection may have left it with the server."""
 
-    data_started = False
+    message_sent = False
+    _in_data = False
 
     def data(self, msg: Any) -> tuple[int, bytes]:
-        self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def send(self, s: str | bytes) -> None:
+        if self._in_data and isinstance(s, bytes):  # commands go out as str, the message as bytes
+            self.message_sent = True
+        super().send(s)  # type: ignore[misc]
 
 
 class _Client(_Tracking, smtplib.SMTP):
@@ -129,7 +138,7 @@ class SmtpTarget:
             raise DeliveryError(f"SMTP server said {exc.smtp_code} {_text(exc.smtp_error)!r}",
                                 permanent=500 <= exc.smtp_code < 600) from None
         except (OSError, smtplib.SMTPException) as exc:
-            if client.data_started:
+            if client.message_sent:
                 raise DeliveryError(f"connection to {self.host}:{self.port} lost after the message was "
                                     f"sent, before the server confirmed it: {exc}", uncertain=True) from None
             raise DeliveryError(f"sending to {self.host}:{self.port} failed: {exc}") from None

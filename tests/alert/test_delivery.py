@@ -154,3 +154,32 @@ def test_server_down_before_data_is_retried_without_limit(engine, config, smtp_s
     smtp_server.start()
     assert notify.run(engine, config, now=at(400)).sent == 1
     assert len(smtp_server.inbox.messages) == 1
+
+
+def test_connection_lost_before_the_message_went_out_is_not_uncertain():
+    """A server that hangs up on the DATA command never had the message: plain retry, no cap."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(b"220 test ESMTP\r\n")
+            for line in lines:
+                if line.upper().startswith(b"DATA"):
+                    return  # hang up instead of 354
+                conn.sendall(b"250 OK\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DeliveryError) as err:
+            SmtpTarget("127.0.0.1", listener.getsockname()[1], security="none", timeout_s=5).send(build_message(
+                sender="m@example.org", recipients=["ops@example.org"], subject="s", text="t", html="h",
+                message_id="<probe@monitor.invalid>", date=T0))
+    finally:
+        thread.join(5)
+        listener.close()
+    assert not err.value.uncertain and not err.value.permanent

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Mapping
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from monitor import aggregate
 from monitor.alert import evaluate, notify
