@@ -251,3 +251,26 @@ def test_outbox_migration_keeps_waiting_emails(database_url, smtp_server, config
     assert mail["Message-ID"] == "<old.1@monitor.invalid>" and mail["From"] == "monitor@example.org"
     assert "old text" in mail.get_payload()[0].get_payload()
     engine.dispose()
+
+
+def test_webhook_that_takes_the_request_but_never_answers_is_uncertain():
+    """The request went out, so it may have been acted on: counted against max_uncertain_copies."""
+    import socket
+
+    from monitor.alert.receiver import DeliveryError
+    from monitor.alert.receivers.webhook import WebhookReceiver
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True)
+    thread.start()
+    receiver = WebhookReceiver("chat", f"http://127.0.0.1:{listener.getsockname()[1]}/hook", timeout_s=0.5)
+    try:
+        with pytest.raises(DeliveryError) as err:
+            receiver.send({"status": "firing", "alerts": []})
+    finally:
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert err.value.uncertain and not err.value.permanent
