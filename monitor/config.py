@@ -25,6 +25,7 @@ __all__ = [
     "Config",
     "DEFAULT_CONFIG",
     "Duration",
+    "EmailAddress",
     "ScheduleSettings",
     "RouteSettings",
     "ScoringSettings",
@@ -56,6 +57,17 @@ def parse_duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value.strip()):
+        raise ValueError(f"expected an email address like 'name@example.org', got {value!r}")
+    return value.strip()
+
+
+EmailAddress = Annotated[str, BeforeValidator(_address)]
 
 
 class _Section(BaseModel):
@@ -155,7 +167,7 @@ class AggregateSettings(_Section):
 class RouteSettings(_Section):
     match: dict[str, str] = Field(default_factory=dict, description="Labels that must all be equal.")
     receivers: list[str] = Field(default_factory=list, description="Receiver names (alerts.receivers).")
-    to: list[str] = Field(default_factory=list, description="Shorthand: email to these addresses.")
+    to: list[EmailAddress] = Field(default_factory=list, description="Shorthand: email to these addresses.")
 
     @field_validator("match", mode="before")
     @classmethod

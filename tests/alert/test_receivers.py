@@ -205,6 +205,8 @@ def test_a_new_receiver_is_one_class_and_one_registry_line(engine, config, monke
     ({"chat": {"type": "webhook"}}, [], "alerts.receivers.chat.url", "Field required"),
     ({"chat": {"type": "webhook", "url": "https://x.example", "colour": "red"}}, [],
      "alerts.receivers.chat.colour", "Extra inputs are not permitted"),
+    ({"mods": {"type": "email", "to": ["mods@example.org", "not an address"]}}, [],
+     "alerts.receivers.mods.to.1", "expected an email address"),
 ])
 def test_bad_receiver_config_is_one_line_naming_the_key(config, receivers, routes, key, says):
     config.alerts.receivers = receivers
@@ -212,6 +214,16 @@ def test_bad_receiver_config_is_one_line_naming_the_key(config, receivers, route
     with pytest.raises(ConfigError) as err:
         build_receivers(config)
     assert key in str(err.value) and says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_route_recipients_must_be_addresses(tmp_path):
+    from monitor.config import load_config
+
+    path = tmp_path / "monitor.toml"
+    path.write_text('[alerts]\nroutes = [{ match = { severity = "critical" }, to = ["oncall"] }]\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(path, environ={})
+    assert "alerts.routes.0.to.0: expected an email address" in str(err.value)
 
 
 def test_email_receiver_without_recipients_says_why_it_is_off(config):

@@ -17,6 +17,7 @@ from monitor.alert.content import fmt
 from monitor.alert.receiver import Delivery, options_error
 from monitor.alert.render import check_templates, render
 from monitor.alert.smtp import SmtpTarget, Transport, build_message
+from monitor.config import EmailAddress
 from monitor.errors import NotConfigured
 from monitor.text import header_safe
 
@@ -30,7 +31,7 @@ __all__ = ["EmailReceiver"]
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to: list[str] = []
+    to: list[EmailAddress] = []
 
 
 class EmailReceiver:
