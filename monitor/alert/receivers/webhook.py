@@ -62,7 +62,9 @@ def _alert(view: AlertView) -> dict[str, Any]:
         "trend": [{"start": _time(p.start), "value": p.value} for p in view.trend],
         "examplesChosen": view.examples_chosen,
         "examples": [{"source": e.source, "articleTitle": e.article_title, "url": e.url, "author": e.author,
-                      "text": e.text, "score": e.score} for e in view.examples],
+                      "text": e.text, "score": e.score,
+                      "publishedAt": _time(e.published_at) if e.published_at else None}
+                     for e in view.examples],
         "silenceCommand": view.silence_command,
     }
 
