@@ -41,7 +41,9 @@ def _dashboards(config: Any) -> str:
 
 def _receivers(config: Any) -> str:
     from monitor.alert.receivers import build_receivers
+    from monitor.alert.render import check_templates
 
+    check_templates(config.alerts.templates_dir)  # even while email is off
     enabled, disabled = build_receivers(config)
     shown = [f"{name} ({receiver.describe()})" for name, receiver in enabled.items()]
     shown += [f"{name} off: {why}" for name, why in disabled.items()]

@@ -4,6 +4,7 @@ trend over earlier windows, a silence command that works, templates an operator 
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -204,3 +205,18 @@ def test_comment_text_in_an_operator_subject_cannot_add_headers(engine, config, 
     mail, _, _ = fire_and_mail(engine, config, rules_dir, rule("toxic_share > 0.4"), smtp_server)
     assert mail["Bcc"] is None and mail["Subject"] == "Worst: hi Bcc: victim@example.net fake body"
     assert smtp_server.inbox.envelopes[0].rcpt_tos == ["ops@example.org"]
+
+
+def test_config_check_reports_a_broken_template_even_while_email_is_off(tmp_path, capsys):
+    from tests.helpers import run_cli
+
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    (folder / "email.html.j2").write_text("<p>\n{% if %}\n")
+    config_file = tmp_path / "monitor.toml"
+    repo_config = Path(__file__).resolve().parents[2] / "config"
+    config_file.write_text(f'[paths]\ndata_dir = "{tmp_path}"\nsources = "{tmp_path / "none.toml"}"\n'
+                           f'targets = "{repo_config / "targets.toml"}"\nlexicon_dir = "{repo_config / "lexicon"}"\n'
+                           '[alerts]\ntemplates_dir = "tpl"\n')
+    code, _, err = run_cli(capsys, "--config", str(config_file), "config", "check")
+    assert code == 2 and f"{folder / 'email.html.j2'}:2: template error" in err
