@@ -25,7 +25,9 @@ __all__ = [
     "Config",
     "DEFAULT_CONFIG",
     "Duration",
+    "EmailAddress",
     "ScheduleSettings",
+    "RouteSettings",
     "ScoringSettings",
     "SmtpSettings",
     "SourceConfig",
@@ -55,6 +57,17 @@ def parse_duration(value: Any) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value.strip()):
+        raise ValueError(f"expected an email address like 'name@example.org', got {value!r}")
+    return value.strip()
+
+
+EmailAddress = Annotated[str, BeforeValidator(_address)]
 
 
 class _Section(BaseModel):
@@ -167,14 +180,34 @@ class AggregateSettings(_Section):
     top_slurs: int = Field(5, ge=1, description="Slurs listed per window.")
 
 
+class RouteSettings(_Section):
+    match: dict[str, str] = Field(default_factory=dict, description="Labels that must all be equal.")
+    receivers: list[str] = Field(default_factory=list, description="Receiver names (alerts.receivers).")
+    to: list[EmailAddress] = Field(default_factory=list, description="Shorthand: email to these addresses.")
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
 class AlertSettings(_Section):
     group_wait: Duration = Field(timedelta(seconds=30), description="Wait before the first email of a group.")
     group_interval: Duration = Field(timedelta(minutes=5), description="Minimum time between emails of a group.")
     repeat_interval: Duration = Field(timedelta(hours=4), description="Resend a still-firing alert after this.")
     send_resolved: bool = Field(True, description="Email when an alert resolves.")
     group_by: list[str] = Field(default_factory=lambda: ["alertname"], description="Labels whose values make one notification group (one email per group and interval).")
-    routes: list[dict[str, Any]] = Field(default_factory=list,
-                                         description="[{match = {severity = 'critical'}, to = ['a@b']}]")
+    routes: list[RouteSettings] = Field(default_factory=list, description="First match wins: [{match = "
+                                        "{severity = 'critical'}, receivers = ['chat'], to = ['a@b']}]; "
+                                        "unmatched alerts go to the 'email' receiver (smtp.recipients).")
+    receivers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Named receivers: {chat = {type = 'webhook', url = 'https://…'}}; "
+                                          "types: email (to = [...]), webhook (url, timeout_s).")
+    templates_dir: Path | None = Field(None, description="Folder whose email_subject.j2, email.txt.j2, "
+                                       "email.html.j2 replace the built-in templates; relative to this file.")
+    max_uncertain_copies: int = Field(3, ge=1, le=100, description="Attempts that may have delivered "
+                                      "(connection lost after the message was handed over) before a "
+                                      "notification is marked failed instead of sent again.")
 
 
 class DaemonSettings(_Section):
@@ -354,6 +387,8 @@ def load_config(path: Path | str | None = None, *, environ: dict[str, str] | Non
     for name in ("sources", "targets", "lexicon_dir", "rules_dir", "dashboards_dir"):
         setattr(p, name, _resolve(base, getattr(p, name)))
     config.scoring.detoxify_dir = _resolve(p.data_dir, config.scoring.detoxify_dir)
+    if config.alerts.templates_dir is not None:
+        config.alerts.templates_dir = _resolve(base, config.alerts.templates_dir)
 
     if env.get("MONITOR_DATABASE_URL"):
         config.database.url = env["MONITOR_DATABASE_URL"]

@@ -39,9 +39,20 @@ def _dashboards(config: Any) -> str:
     return f"layouts:  {', '.join(names) or 'none'} in {config.dashboards_dir}"
 
 
+def _receivers(config: Any) -> str:
+    from monitor.alert.receivers import build_receivers
+    from monitor.alert.render import check_templates
+
+    check_templates(config.alerts.templates_dir)  # even while email is off
+    enabled, disabled = build_receivers(config)
+    shown = [f"{name} ({receiver.describe()})" for name, receiver in enabled.items()]
+    shown += [f"{name} off: {why}" for name, why in disabled.items()]
+    return f"receivers: {'; '.join(shown)}"
+
+
 # Component checks beyond monitor.toml itself; each returns one summary line and raises
 # ConfigError when its files are invalid.
-CHECKS: list[Callable[[Any], str]] = [_lexicon, _rules, _dashboards]
+CHECKS: list[Callable[[Any], str]] = [_lexicon, _rules, _dashboards, _receivers]
 
 
 def check_all(config: Any) -> list[str]:

@@ -140,10 +140,11 @@ class Daemon:
             enabled["scoring"] = self.pipeline().describe()
         except NotConfigured as exc:
             disabled["scoring"] = exc.reason
-        if cfg.smtp.host and (cfg.smtp.recipients or cfg.alerts.routes):
-            enabled["email"] = f"{cfg.smtp.host}:{cfg.smtp.port} ({cfg.smtp.security})"
-        else:
-            disabled["email"] = "smtp.host or smtp.recipients empty in monitor.toml"
+        from monitor.alert.receivers import build_receivers
+
+        receivers, off = build_receivers(cfg)
+        enabled.update({f"receiver {name}": r.describe() for name, r in receivers.items()})
+        disabled.update({f"receiver {name}": why for name, why in off.items()})
         self._enabled, self._disabled = enabled, disabled
         for name, why in enabled.items():
             log.info("enabled %s: %s", name, why)

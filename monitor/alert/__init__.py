@@ -1,1 +1,1 @@
-"""Alerting: rule files, evaluation and the alert state machine, and email notification."""
+"""Alerting: rule files, evaluation and the alert state machine, and notification through receivers (email, webhook)."""

@@ -2,6 +2,10 @@
 
 Every header value passes through `monitor.text.header_safe` and is set through
 `email.message.EmailMessage`, so comment text can never add or split a header.
+
+`SmtpTarget.send` reports what happened to each recipient: the ones the server refused come back
+with its answer, the others have the message. A connection lost after the message itself was sent
+(and before the server's reply) counts as `uncertain`: the server may have taken it.
 """
 
 from __future__ import annotations
@@ -14,24 +18,49 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any, Protocol, Sequence
 
+from monitor.alert.receiver import DeliveryError
 from monitor.errors import NotConfigured
 from monitor.text import header_safe
 
 __all__ = ["DeliveryError", "SmtpTarget", "Transport", "build_message"]
 
 
-class DeliveryError(Exception):
-    """A message could not be handed to the SMTP server; `permanent` when retrying cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
 class Transport(Protocol):
-    """Something that delivers a built message (SMTP here; tests may pass their own)."""
+    """Something that delivers a built message (SMTP here; tests may pass their own).
 
-    def send(self, message: EmailMessage) -> None: ...
+    Returns the recipients the server refused, {address: (code, answer)}; None or {} when all
+    took it."""
+
+    def send(self, message: EmailMessage,
+             recipients: Sequence[str] | None = None) -> dict[str, tuple[int, str]] | None: ...
+
+
+class _Tracking:
+    """Remembers whether the message itself went out (after the server's 354), i.e. whether a lost
+    connection may have left it with the server."""
+
+    message_sent = False
+    _in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def send(self, s: str | bytes) -> None:
+        if self._in_data and isinstance(s, bytes):  # commands go out as str, the message as bytes
+            self.message_sent = True
+        super().send(s)  # type: ignore[misc]
+
+
+class _Client(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _TlsClient(_Tracking, smtplib.SMTP_SSL):
+    pass
 
 
 def build_message(*, sender: str, recipients: Sequence[str], subject: str, text: str, html: str,
@@ -68,13 +97,13 @@ class SmtpTarget:
         return cls(settings.host, settings.port, settings.security, settings.username, settings.password,
                    settings.timeout_s)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Client | _TlsClient:
         context = self.ssl_context or ssl.create_default_context()
         if self.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s,
-                                                    context=context)
+            client: _Client | _TlsClient = _TlsClient(self.host, self.port, timeout=self.timeout_s,
+                                                      context=context)
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+            client = _Client(self.host, self.port, timeout=self.timeout_s)
         client.ehlo()
         if self.security == "starttls":
             client.starttls(context=context)
@@ -83,8 +112,11 @@ class SmtpTarget:
             client.login(self.username, self.password)
         return client
 
-    def send(self, message: EmailMessage) -> None:
-        """Deliver one message; raises DeliveryError (permanent for 5xx and refused logins)."""
+    def send(self, message: EmailMessage,
+             recipients: Sequence[str] | None = None) -> dict[str, tuple[int, str]]:
+        """Deliver one message to `recipients` (default: its To header); returns the refused
+        recipients with the server's answer. Raises DeliveryError when no recipient got it
+        (permanent for 5xx and refused logins, uncertain when the connection broke during DATA)."""
         try:
             client = self._connect()
         except smtplib.SMTPAuthenticationError as exc:
@@ -96,17 +128,27 @@ class SmtpTarget:
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from None
         try:
-            client.send_message(message)
+            refused = client.send_message(message, to_addrs=list(recipients) if recipients else None)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise DeliveryError(f"all recipients refused: {', '.join(exc.recipients)}",
-                                permanent=True) from None
+            answers = {addr: (code, _text(reply)) for addr, (code, reply) in exc.recipients.items()}
+            shown = "; ".join(f"{addr}: {code} {reply}" for addr, (code, reply) in answers.items())
+            raise DeliveryError(f"all recipients refused: {shown}",
+                                permanent=all(500 <= code < 600 for code, _ in answers.values())) from None
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP server said {exc.smtp_code} {exc.smtp_error!r}",
+            raise DeliveryError(f"SMTP server said {exc.smtp_code} {_text(exc.smtp_error)!r}",
                                 permanent=500 <= exc.smtp_code < 600) from None
         except (OSError, smtplib.SMTPException) as exc:
+            if client.message_sent:
+                raise DeliveryError(f"connection to {self.host}:{self.port} lost after the message was "
+                                    f"sent, before the server confirmed it: {exc}", uncertain=True) from None
             raise DeliveryError(f"sending to {self.host}:{self.port} failed: {exc}") from None
         finally:
             try:
                 client.quit()
             except (OSError, smtplib.SMTPException):
                 client.close()
+        return {addr: (code, _text(reply)) for addr, (code, reply) in refused.items()}
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

@@ -89,10 +89,10 @@ def list_cmd(app: AppContext, show_all: bool) -> None:
     waiting = [m for m in mails if show_all or m.status != "sent"]
     if waiting:
         mtable = Table(title="Outbox", title_justify="left")
-        for col in ("id", "status", "attempts", "subject", "next try", "last error"):
+        for col in ("id", "receiver", "status", "attempts", "subject", "next try", "last error"):
             mtable.add_column(col)
         for m in waiting:
-            mtable.add_row(str(m.id), m.status, str(m.attempts), one_line(m.subject),
+            mtable.add_row(str(m.id), one_line(m.receiver), m.status, str(m.attempts), one_line(m.subject),
                            "" if m.status == "sent" else "on retry" if m.status == "failed"
                            else f"{m.next_attempt_at:%H:%M:%S}",
                            one_line(m.last_error or "")[:80])
@@ -147,10 +147,12 @@ def unsilence(app: AppContext, silence_id: int) -> None:
 @click.argument("email_ids", type=int, nargs=-1)
 @pass_app
 def retry(app: AppContext, email_ids: tuple[int, ...]) -> None:
-    """Send emails the SMTP server refused for good again (all, or EMAIL_IDS from `monitor alerts list`).
+    """Send notifications refused for good again (all, or EMAIL_IDS from `monitor alerts list`).
 
-    Run it after fixing what the refusal named (login, recipients, smtp.security); the daemon sends
-    them on its next notification run, with their original Message-ID."""
+    Run it after fixing what the refusal named (login, recipients, smtp.security, a webhook URL);
+    the daemon sends them on its next notification run, with their original Message-ID, to the
+    recipients that have not got them yet. Notifications stopped after alerts.max_uncertain_copies
+    attempts that may have arrived get another round."""
     from monitor.alert.notify import retry_failed
     from monitor.store.db import open_engine
 

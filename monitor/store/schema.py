@@ -227,10 +227,10 @@ outbox = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("message_id", String(255), nullable=False, unique=True),  # stable across retries
     Column("group_key", String(255), nullable=False),
-    Column("recipients", JSON, nullable=False),
-    Column("subject", Text, nullable=False),
-    Column("body_text", Text, nullable=False),
-    Column("body_html", Text, nullable=False),
+    Column("receiver", String(64), nullable=False),  # alerts.receivers name, e.g. "email"
+    Column("subject", Text, nullable=False),  # one line for `monitor alerts list`
+    Column("payload", JSON, nullable=False),  # what the receiver sends; what is still to send
+    Column("outcome", JSON),  # per target: delivered or the refusal; count of uncertain attempts
     Column("created_at", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False, default="pending"),  # pending | sending | sent | failed
     Column("attempts", Integer, nullable=False, default=0),

@@ -64,8 +64,9 @@ def test_retry_queues_refused_emails_again(config_file):
     with engine.begin() as conn:
         for i, status in enumerate(("failed", "sent")):
             conn.execute(insert(outbox).values(
-                message_id=f"<m{i}@monitor>", group_key="g", recipients=["ops@example.org"], subject=f"mail {i}",
-                body_text="t", body_html="h", created_at=when, status=status, attempts=1,
+                message_id=f"<m{i}@monitor>", group_key="g", receiver="email", subject=f"mail {i}",
+                payload={"to": ["ops@example.org"], "rcpt": ["ops@example.org"], "text": "t", "html": "h"},
+                created_at=when, status=status, attempts=1,
                 next_attempt_at=when, last_error="all recipients refused: ops@example.org"))
     runner = CliRunner()
     base = ["--config", str(config_file), "alerts"]

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from monitor import aggregate
 from monitor.alert import evaluate, notify
 from monitor.alert.smtp import SmtpTarget
+from monitor.config import RouteSettings
 from monitor.store.schema import alert_states, outbox, silences
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
@@ -73,7 +74,7 @@ def test_firing_alert_is_emailed_once_with_value_threshold_window_and_examples(e
     assert "daily: toxic share 0.75" in text
     assert "value 0.75 (toxic_share), threshold 0.4" in text
     assert "window 2026-03-01 00:00–2026-03-02 00:00 UTC; 4 comments" in text
-    assert "[0.90] a1b2c3d4:" in text  # pseudonym shortened, score shown
+    assert "[toxicity 0.90] a1b2c3d4 on daily" in text  # pseudonym shortened, score shown
     assert "\x1b" not in text and "\ufffd[31mtraitors" in text
     assert "&lt;script&gt;" in html and "<script>" not in html
 
@@ -177,11 +178,11 @@ class SendThenCrash:
     def __init__(self, target, engine):
         self.target, self.engine = target, engine
 
-    def send(self, message):
+    def send(self, message, recipients=None):
         with self.engine.connect() as conn:
             row = conn.execute(select(outbox).where(outbox.c.message_id == message["Message-ID"])).one()
         assert row.status == "sending"
-        self.target.send(message)
+        self.target.send(message, recipients)
         raise Crash()
 
 
@@ -210,7 +211,7 @@ def test_login_is_used_when_the_server_requires_it(engine, config, add_comment, 
 
 
 def test_route_sends_critical_alerts_to_their_own_recipients(engine, config, add_comment, smtp_server):
-    config.alerts.routes = [{"match": {"severity": "warning"}, "to": ["moderators@example.org"]}]
+    config.alerts.routes = [RouteSettings(match={"severity": "warning"}, to=["moderators@example.org"])]
     fire(engine, config, add_comment)
     notify.run(engine, config, now=at(6))
     assert smtp_server.inbox.envelopes[0].rcpt_tos == ["moderators@example.org"]

@@ -1,7 +1,7 @@
 """verdicts: reviewers' corrections of toxicity, stance and slur scores
 
 Revision ID: add_verdicts
-Revises: 0001
+Revises: 0002_outbox_receivers
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ import monitor.store.schema
 
 
 revision = 'add_verdicts'
-down_revision = '0001'
+down_revision = '0002_outbox_receivers'
 branch_labels = None
 depends_on = None
 
