@@ -10,7 +10,6 @@ import pytest
 
 from monitor.errors import InputError, ModelError
 from monitor.score.toxicity import MODEL_DIR, lexicon_counts, load_builtin, prepare
-from monitor.score.train_toxicity import load_lexicon, official_f1, render_card, save, train
 
 
 def test_shipped_model_is_small_documented_and_loads() -> None:
@@ -19,8 +18,8 @@ def test_shipped_model_is_small_documented_and_loads() -> None:
     card = (MODEL_DIR / "MODEL_CARD_toxicity.md").read_text(encoding="utf-8")
     model = load_builtin()
     assert model.version in card and "CC BY 4.0" in card
-    assert 0.0 < model.threshold < 1.0
-    assert model.meta["cross_validation"]["metrics"]["germeval"]["n"] == 5009
+    assert all(0.0 < model.threshold_for(lang) < 1.0 for lang in ("de", "en", "ru", "other"))
+    assert model.meta["cross_validation"]["metrics"]["germeval2018"]["n"] == 5009
 
 
 @pytest.mark.parametrize(("toxic", "neutral"), [
@@ -43,66 +42,9 @@ def test_preparation_removes_tweet_furniture_and_obfuscation() -> None:
         "Du bist ein Vollidiot NATO"
 
 
-def test_official_metric_is_f1_of_macro_precision_and_recall() -> None:
-    y = np.array([1, 1, 1, 0, 0, 0, 0, 0])
-    pred = np.array([1, 1, 0, 1, 0, 0, 0, 0])
-    # class 1: P 2/3, R 2/3; class 0: P 4/5, R 4/5 -> macro P = macro R = 11/15
-    assert official_f1(y, pred) == pytest.approx(11 / 15)
-    assert official_f1(y, 1 - y) == 0.0
-
-
-def _tiny_corpus(tmp_path: Path) -> tuple[Path, Path]:
-    insults = ["Idiot", "Vollpfosten", "Dummkopf", "Schwachkopf", "Trottel", "Depp"]
-    praise = ["Experte", "Kollege", "Gast", "Nachbar", "Leser", "Freund"]
-    rows = []
-    for i in range(24):
-        rows.append(f"@user{i} Du bist ein {insults[i % 6]}, echt jetzt {i}\tOFFENSE\tINSULT")
-        rows.append(f"@user{i} Du bist ein {praise[i % 6]}, danke dir {i}\tOTHER\tOTHER")
-    germeval = tmp_path / "germeval.txt"
-    germeval.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    own = tmp_path / "own"
-    own.mkdir()
-    lines = ["pair\tlabel\ttext"]
-    for i in range(8):
-        lines.append(f"en{i}\t1\tYou are a total idiot number {i}")
-        lines.append(f"en{i}\t0\tYou are a total stranger number {i}")
-    (own / "en.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return germeval, own
-
-
-def test_training_round_trip_saves_a_model_that_scores_like_it_learnt(tmp_path: Path) -> None:
-    germeval, own = _tiny_corpus(tmp_path)
-    rng = np.random.default_rng(0)
-    # A small random stand-in for the distilled encoder keeps this test fast.
-    static = (np.arange(0, 128_000, 7, dtype=np.int32),
-              rng.integers(-127, 128, size=(18_286, 8)).astype(np.int8),
-              np.full(18_286, 0.01, dtype=np.float16))
-    result = train(germeval, own, folds=3, static=static)
-    save(result, tmp_path / "model")
-    card = render_card(result.meta)
-
-    model = load_builtin(tmp_path / "model")
-    assert model.version == result.meta["version"]
-    assert set(result.report) == {"germeval", "own-en", "transfer-en"}
-    assert result.report["germeval"]["official_f1"] > 0.8
-    assert f"{result.report['germeval']['official_f1']:.4f}" in card
-    unseen = model.score_raw(["Du bist ein Trottel, echt", "Du bist ein Freund, echt",
-                              "You are a total idiot", "You are a total stranger"])
-    assert unseen[0] > unseen[1] and unseen[2] > unseen[3]
-    meta = json.loads((tmp_path / "model" / "toxicity-v1.json").read_text(encoding="utf-8"))
-    assert meta["threshold"] == result.meta["threshold"]
-
-
 def test_missing_weights_say_how_to_get_them(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="monitor models train"):
         load_builtin(tmp_path)
-
-
-def test_bad_training_file_names_the_line(tmp_path: Path) -> None:
-    bad = tmp_path / "g.txt"
-    bad.write_text("text\tOFFENSE\tINSULT\nbroken line without label\n", encoding="utf-8")
-    with pytest.raises(InputError, match="g.txt:2"):
-        train(bad, tmp_path)
 
 
 def test_lexicon_counts_stems_by_kind_without_matching_innocent_words() -> None:
@@ -114,26 +56,6 @@ def test_lexicon_counts_stems_by_kind_without_matching_innocent_words() -> None:
     assert counts[1].tolist() == [0, 0, 0, 0]  # 'saubere' is not '=sau'; 'säue' is not listed
     assert counts[2].tolist() == [1, 0, 0, 0]
     assert counts[3].sum() == 0
-
-
-def test_retraining_keeps_the_piece_vectors_stance_reads(tmp_path: Path) -> None:
-    germeval, own = _tiny_corpus(tmp_path)
-    (own / "insult_stems.txt").write_text("# ours\nde\tinsult\ttrottel\nen\tinsult\tidiot\n",
-                                          encoding="utf-8")
-    result = train(germeval, own, folds=3)  # no `static`: the shipped table is reused
-    save(result, tmp_path / "model")
-    retrained, shipped = load_builtin(tmp_path / "model"), load_builtin()
-    texts = ["Du bist ein Trottel", "You are a total stranger", "Эти люди — лжецы"]
-    assert np.array_equal(retrained.sentence_vectors(texts), shipped.sentence_vectors(texts))
-    assert retrained.spec.lexicon == (("insult", "trottel"), ("insult", "idiot"))
-    assert result.meta["training_data"]["lexicon"]["entries"] == 2
-
-
-def test_bad_lexicon_line_names_file_line_and_kinds(tmp_path: Path) -> None:
-    bad = tmp_path / "insult_stems.txt"
-    bad.write_text("de\tinsult\tidiot\nde\trude\tdepp\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"insult_stems.txt:2: .*insult, profanity"):
-        load_lexicon(bad)
 
 
 def test_numpy_char_hashing_counts_the_same_ngrams_as_sklearn() -> None:
