@@ -1,23 +1,13 @@
 """Windowed metrics over scored comments (polars), per window size and overall / source / article.
 
 One row per (window_s, window_start, scope, scope_key) goes to the `aggregates` table; `metrics`
-is a flat JSON object with these keys (the names rules and the dashboard use):
+is a flat JSON object with one key per metric of the table in `monitor.aggregate.metrics` (the
+names rules and the dashboard use; each with its help there), e.g. comment_count, toxicity_mean,
+toxicity_p90, toxic_share, stance_<target>_favor|against|none, slur_count, top_slurs,
+new_coinages, comments_per_hour, top_author_share.
 
-    comment_count           comments in the window (time = published_at, else first_seen_at)
-    distinct_authors        distinct author pseudonyms (comments without one are not counted)
-    toxicity_mean           mean toxicity of the latest score per comment
-    toxicity_p90            90th percentile of toxicity (linear interpolation)
-    toxic_share             share of comments flagged toxic
-    stance_<target>_favor   share of comments with stance 'favor' toward <target> (e.g. nato)
-    stance_<target>_against share with stance 'against'
-    stance_<target>_none    share with 'none' or no stance result
-    slur_count              slur occurrences (lexicon + coined)
-    slur_lexicon_count      occurrences of lexicon slurs
-    slur_coined_count       occurrences of coined (discovered) slurs
-    top_slurs               list of the most frequent normalized slurs, most frequent first
-    new_coinages            coined normalized terms first seen (anywhere) in this window
-    comments_per_hour       comment_count / window length in hours (whole window, even in progress)
-    top_author_share        share of comments written by the `top_authors` most active authors
+The engine: `_frame` (the scored-comments frame), `_compute` (windows → metrics; the numpy work in
+`groups` and `terms`), `_store` (reading and writing the database, the incremental watermark).
 
 Incremental runs recompute only windows touched since the watermark kept in the `state` table
 (newer `scores.scored_at` or `comments.updated_at`), so late, edited, re-scored and deleted

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from monitor.aggregate.metrics import metric_names
+from monitor.aggregate.metrics import Groups, metric_columns, polars_type
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,8 +108,6 @@ def _level_frame(level: groups.Level, rows: groups.Rows, targets: Sequence[str],
     """The output rows of one level."""
     import polars as pl
 
-    from monitor.aggregate import terms
-
     size, n_groups = level.size, len(level.keys)
     codes = level.codes()
     if level.scope == "overall":
@@ -125,9 +123,12 @@ def _level_frame(level: groups.Level, rows: groups.Rows, targets: Sequence[str],
         pl.repeat(level.scope, n_groups, eager=True).alias("scope"),
         scope_key.alias("scope_key"),
         source.alias("source"),
-        terms.top_slurs(level, found, top_slurs),
-        pl.Series("new_coinages", terms.new_coinages(level, found)),
     ])
+    # Metrics of the "terms" stage (top slurs, new coinages) are finished here, on the whole level.
+    groups = Groups(size, {}, level=level, terms=found, top_slurs=top_slurs)
+    for name, metric, target in metric_columns(targets, "terms"):
+        value = metric.finish(groups, target)
+        extra = extra.with_columns(value.alias(name) if isinstance(value, pl.Series) else pl.Series(name, value))
     assert level.metrics is not None
     schema = _result_schema(targets)
     return extra.hstack(level.metrics).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
@@ -138,8 +139,6 @@ def _result_schema(targets: Sequence[str]) -> dict[str, Any]:
 
     schema: dict[str, Any] = {"window_s": pl.Int64, "window_start": pl.Datetime("us", "UTC"), "scope": pl.Utf8,
                               "scope_key": pl.Utf8, "source": pl.Utf8}
-    for name in metric_names(targets):
-        schema[name] = (pl.List(pl.Utf8) if name == "top_slurs" else pl.Float64
-                        if name.startswith(("toxicity", "toxic_share", "stance", "comments_per", "top_author"))
-                        else pl.Int64)
+    for name, metric, _ in metric_columns(targets):
+        schema[name] = polars_type(metric.kind)
     return schema

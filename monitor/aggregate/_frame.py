@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Sequence
 
+from monitor.aggregate.metrics import frame_inputs, polars_type
+
 if TYPE_CHECKING:
     import polars as pl
 
 __all__ = ["FRAME_COLUMNS", "empty_frame", "synthetic_frame"]
 
-# The input of `compute`: one row per scored comment; `stance_<target>` columns are added per target.
+# The input of `compute`: one row per scored comment; `stance_<target>` columns are added per target,
+# and the extra inputs the metric table declares (`monitor.aggregate.metrics.Input`).
 FRAME_COLUMNS = ("comment_id", "ts", "source", "article", "author", "toxicity", "toxic",
                  "lexicon_terms", "coined_terms")
 
@@ -25,6 +28,8 @@ def _schema(targets: Sequence[str]) -> dict[str, Any]:
     }
     for target in targets:
         schema[f"stance_{target}"] = pl.Utf8
+    for name, extra in frame_inputs().items():
+        schema[name] = polars_type(extra.kind)
     return schema
 
 

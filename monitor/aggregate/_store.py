@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from monitor.aggregate._compute import _intervals, compute, touched_windows
 from monitor.aggregate._frame import _schema, empty_frame
+from monitor.aggregate.metrics import frame_inputs, polars_type
 
 if TYPE_CHECKING:
     import polars as pl
@@ -59,6 +60,7 @@ def load_frame(conn: Connection, targets: Sequence[str],
 
     if spans is not None and not spans:
         return empty_frame(targets)
+    inputs = frame_inputs()  # the columns metrics read beyond the built-in ones
     # The latest score of each comment: the one no other score of it is newer than (an anti-join on
     # the (comment_id, …) index; faster than numbering every comment's scores).
     newer = scores.alias("newer")
@@ -73,7 +75,8 @@ def load_frame(conn: Connection, targets: Sequence[str],
     query = (select(comments.c.id, type_coerce(ts, String()).label("ts"), sources.c.name, comments.c.article_id,
                     comments.c.author_pseudonym, scores.c.toxicity, scores.c.toxic,
                     func.nullif(cast(scores.c.slurs, Text), "[]"),
-                    *(scores.c.stance[(target, "label")].as_string() for target in targets))
+                    *(scores.c.stance[(target, "label")].as_string() for target in targets),
+                    *(extra.select() for extra in inputs.values()))
              .select_from(comments.join(sources, sources.c.id == comments.c.source_id)
                           .join(scores, scores.c.comment_id == comments.c.id))
              .where(is_latest))
@@ -82,7 +85,8 @@ def load_frame(conn: Connection, targets: Sequence[str],
     utc = pl.Datetime("us", "UTC")
     raw = {"comment_id": pl.Int64, "ts": utc, "source": pl.Utf8, "article": pl.Int64, "author": pl.Utf8,
            "toxicity": pl.Float64, "toxic": pl.Boolean, "slurs": pl.Utf8,
-           **{f"stance_{target}": pl.Utf8 for target in targets}}
+           **{f"stance_{target}": pl.Utf8 for target in targets},
+           **{name: polars_type(extra.kind) for name, extra in inputs.items()}}
     batches = []
     for rows in conn.execute(query.order_by(comments.c.id)).partitions(100_000):
         columns = dict(zip(raw, zip(*rows)))
@@ -101,7 +105,7 @@ def load_frame(conn: Connection, targets: Sequence[str],
         pl.col("toxic").fill_null(False),
         lexicon_terms=slurs.list.eval(normalized.filter(kind != "coined")),
         coined_terms=slurs.list.eval(normalized.filter(kind == "coined")),
-        *(f"stance_{target}" for target in targets),
+        *(f"stance_{target}" for target in targets), *inputs,
     ).cast(_schema(targets))  # type: ignore[arg-type]
 
 

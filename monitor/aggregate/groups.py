@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from monitor.aggregate.metrics import Groups, count_exprs, metric_columns
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -77,8 +79,8 @@ class Rows:
 def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
     """A scored-comments frame (see `monitor.aggregate.FRAME_COLUMNS`) as `Rows`.
 
-    counts: lex and coin (slur occurrences), toxic, favor_<target> and against_<target>, and
-    tox_n / toxic_n (non-null toxicity / toxic flags) where those columns have gaps."""
+    counts: lex and coin (slur occurrences), tox_n (non-null toxicity) where toxicity has gaps, and
+    the counts the metrics declare (`monitor.aggregate.metrics`)."""
     import polars as pl
 
     names: dict[str, pl.Series] = {}
@@ -95,15 +97,10 @@ def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
     first = pl.Series(codes["article"]).is_first_distinct().to_numpy()
     art_src = codes["source"][first].astype(np.int64)
     exprs = {"lex": pl.col("lexicon_terms").list.len(), "coin": pl.col("coined_terms").list.len(),
-             "toxic": pl.col("toxic").fill_null(False).cast(pl.UInt8)}
-    for target in targets:
-        for label in ("favor", "against"):
-            exprs[f"{label}_{target}"] = (pl.col(f"stance_{target}") == label).fill_null(False).cast(pl.UInt8)
-    # Where a column has gaps, its non-null count is summed too; elsewhere it is the group size.
+             **count_exprs(frame, targets)}
+    # Where toxicity has gaps, its non-null count is summed too; elsewhere it is the group size.
     if frame["toxicity"].null_count():
         exprs["tox_n"] = pl.col("toxicity").is_not_null().cast(pl.UInt8)
-    if frame["toxic"].null_count():
-        exprs["toxic_n"] = pl.col("toxic").is_not_null().cast(pl.UInt8)
     counted = frame.select(**exprs)
     tox = frame["toxicity"].cast(pl.Float64)
     ts = frame["ts"]
@@ -300,27 +297,11 @@ def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: S
 
 
 def _finish(level: Level, targets: Sequence[str]) -> None:
-    """The level's metrics from its sums; the working columns are let go."""
-    sums = level.sums
-    n = sums["n"]
+    """The level's metrics from its sums (the metric table's stage "sums"); the working columns are let go."""
+    groups = Groups(level.size, level.sums, p90=level.p90, authors=level.authors, top_n=level.top_n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tox_n, toxic_n = sums.get("tox_n", n), sums.get("toxic_n", n)
-        metrics = {
-            "comment_count": n,
-            "distinct_authors": level.authors,
-            "toxicity_mean": np.where(tox_n > 0, sums["tox_sum"] / tox_n, np.nan),
-            "toxicity_p90": level.p90,
-            "toxic_share": np.where(toxic_n > 0, sums["toxic"] / toxic_n, np.nan),
-            "slur_count": sums["lex"] + sums["coin"],
-            "slur_lexicon_count": sums["lex"],
-            "slur_coined_count": sums["coin"],
-            "comments_per_hour": n / (level.size / 3600.0),
-            "top_author_share": level.top_n / n,
-        }
-    for target in targets:
-        favor, against = sums[f"favor_{target}"] / n, sums[f"against_{target}"] / n
-        metrics.update({f"stance_{target}_favor": favor, f"stance_{target}_against": against,
-                        f"stance_{target}_none": 1.0 - favor - against})
+        metrics = {name: np.asarray(metric.finish(groups, target))
+                   for name, metric, target in metric_columns(targets, "sums")}
     level.metrics = _frame(metrics)
     level.sums = {}
     level.p90 = level.authors = level.top_n = level.pair_k = level.pair_a = level.pair_n = _EMPTY

@@ -68,10 +68,10 @@ _TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def numeric_metrics(targets: Iterable[str] = ("nato", "russia")) -> list[str]:
-    """Metric names usable in expressions (all but the list-valued top_slurs)."""
-    from monitor.aggregate import metric_names
+    """Metric names usable in expressions (all but list-valued ones such as top_slurs)."""
+    from monitor.aggregate.metrics import numeric_metric_names
 
-    return [m for m in metric_names(targets) if m != "top_slurs"]
+    return numeric_metric_names(targets)
 
 
 def format_duration(value: timedelta) -> str:
