@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from monitor.aggregate.metrics import Groups, metric_columns, polars_type
+from monitor.aggregate.metrics import Groups, count_exprs, metric_columns, polars_type
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,7 +73,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
     sizes = list(dict.fromkeys(int(w.total_seconds()) for w in windows))
     if not sizes:
         return pl.DataFrame()
-    rows = groups.encode(frame, targets)
+    rows = groups.encode(frame, count_exprs(frame, targets))
     found = terms.collect(frame, rows, first_seen)
     wanted = {size: _indexes(only, size) for size in sizes} if only is not None else None
     if wanted is not None:
@@ -84,7 +84,7 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
         rows = rows.take(keep)
     if rows.n == 0:
         return pl.DataFrame(schema=_result_schema(targets))
-    computed = groups.levels(rows, sizes, top_authors, targets)
+    computed = groups.levels(rows, sizes, top_authors, _finisher(targets))
     parts = []
     for size in sizes:
         for scope in ("overall", "source", "article"):
@@ -93,6 +93,19 @@ def compute(frame: pl.DataFrame, windows: Sequence[timedelta], *, targets: Seque
                 level.restrict(np.isin(level.windows(), wanted[size]))
             parts.append(_level_frame(level, rows, targets, found, top_slurs))
     return pl.concat(parts, how="vertical_relaxed")
+
+
+def _finisher(targets: Sequence[str]) -> groups.Finish:
+    """The metrics of stage "sums" of a level, from what the engine added up for its groups."""
+    import numpy as np
+
+    def finish(level: groups.Level) -> dict[str, np.ndarray]:
+        view = Groups(level.size, level.sums, p90=level.p90, authors=level.authors, top_n=level.top_n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {name: np.asarray(metric.finish(view, target))
+                    for name, metric, target in metric_columns(targets, "sums")}
+
+    return finish
 
 
 def _indexes(only: Mapping[int, set[datetime]], size: int) -> np.ndarray:

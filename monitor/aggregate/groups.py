@@ -26,11 +26,9 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
-
-from monitor.aggregate.metrics import Groups, count_exprs, metric_columns
 
 if TYPE_CHECKING:
     import polars as pl
@@ -76,11 +74,11 @@ class Rows:
                     {name: values[which] for name, values in self.counts.items()}, self.art_src, self.names)
 
 
-def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
+def encode(frame: pl.DataFrame, counts: Mapping[str, pl.Expr]) -> Rows:
     """A scored-comments frame (see `monitor.aggregate.FRAME_COLUMNS`) as `Rows`.
 
     counts: lex and coin (slur occurrences), tox_n (non-null toxicity) where toxicity has gaps, and
-    the counts the metrics declare (`monitor.aggregate.metrics`)."""
+    `counts`, the per-comment counts the metrics add up (`monitor.aggregate.metrics`)."""
     import polars as pl
 
     names: dict[str, pl.Series] = {}
@@ -97,7 +95,7 @@ def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
     first = pl.Series(codes["article"]).is_first_distinct().to_numpy()
     art_src = codes["source"][first].astype(np.int64)
     exprs = {"lex": pl.col("lexicon_terms").list.len(), "coin": pl.col("coined_terms").list.len(),
-             **count_exprs(frame, targets)}
+             **counts}
     # Where toxicity has gaps, its non-null count is summed too; elsewhere it is the group size.
     if frame["toxicity"].null_count():
         exprs["tox_n"] = pl.col("toxicity").is_not_null().cast(pl.UInt8)
@@ -177,8 +175,11 @@ class Level:
             self.metrics = self.metrics.filter(pl.Series(keep))
 
 
-def levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence[str]
-           ) -> dict[tuple[int, str], Level]:
+# The metrics of a level from its sums, percentiles and author statistics, by name.
+Finish = Callable[["Level"], Mapping[str, np.ndarray]]
+
+
+def levels(rows: Rows, sizes: Sequence[int], top_authors: int, finish: Finish) -> dict[tuple[int, str], Level]:
     """Every (window length, scope) level of `rows` (at least one row), with its metrics."""
     sizes = sorted(set(sizes))
     period = math.lcm(*sizes) * 1_000_000
@@ -199,7 +200,7 @@ def levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence
 
     def compute(span: tuple[int, int]) -> dict[tuple[int, str], Level]:
         piece = rows.take(slice(*span) if order is None else order[span[0]:span[1]])
-        return _piece_levels(piece, sizes, top_authors, targets)
+        return _piece_levels(piece, sizes, top_authors, finish)
 
     spans = list(zip(bounds, bounds[1:]))
     if len(spans) == 1:  # an incremental tick: no threads to start
@@ -262,7 +263,7 @@ def _prepare(rows: Rows) -> _Piece:
                   rows.art_src, rows.n_art, rows.n_src, rows.n_auth)
 
 
-def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence[str]
+def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, finish: Finish
                   ) -> dict[tuple[int, str], Level]:
     """The levels of rows that no window of any of `sizes` reaches beyond."""
     piece = _prepare(rows)
@@ -292,16 +293,13 @@ def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: S
             _author_stats(level, top_authors)
         result.update({(size, "article"): article, (size, "source"): source, (size, "overall"): overall})
     for level in result.values():
-        _finish(level, targets)
+        _finish(level, finish)
     return result
 
 
-def _finish(level: Level, targets: Sequence[str]) -> None:
-    """The level's metrics from its sums (the metric table's stage "sums"); the working columns are let go."""
-    groups = Groups(level.size, level.sums, p90=level.p90, authors=level.authors, top_n=level.top_n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        metrics = {name: np.asarray(metric.finish(groups, target))
-                   for name, metric, target in metric_columns(targets, "sums")}
+def _finish(level: Level, finish: Finish) -> None:
+    """The level's metrics from its sums; the working columns are let go."""
+    metrics = dict(finish(level))
     level.metrics = _frame(metrics)
     level.sums = {}
     level.p90 = level.authors = level.top_n = level.pair_k = level.pair_a = level.pair_n = _EMPTY
