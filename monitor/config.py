@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,13 +31,25 @@ __all__ = [
     "SmtpSettings",
     "SourceConfig",
     "TargetConfig",
+    "default_config_path",
     "load_config",
     "load_targets",
     "parse_duration",
 ]
 
-# The embedded defaults: the repository's own config folder.
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "monitor.toml"
+
+
+def default_config_path() -> Path:
+    """The config used without --config / MONITOR_CONFIG: in an installed package, the copy of
+    config/ that packaging puts into it (setup.py, found with importlib.resources); in a checkout,
+    the top-level config/ itself, which is what operators edit."""
+    packaged = resources.files("monitor").joinpath("_defaults", "config", "monitor.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "config" / "monitor.toml"
+
+
+DEFAULT_CONFIG = default_config_path()
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
