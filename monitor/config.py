@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator)
 
+from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 
 __all__ = [
@@ -50,22 +51,6 @@ def default_config_path() -> Path:
 
 
 DEFAULT_CONFIG = default_config_path()
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """'90s', '15m', '1h', '90d', '2w' (or a number of seconds) → timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
-    if not match:
-        raise ValueError(f"expected a duration like '30s', '15m', '1h', '90d' or '2w', got {value!r}")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
-
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 

@@ -61,3 +61,14 @@ def test_installed_monitor_checks_the_packaged_default_config(installed, tmp_pat
     assert "rule(s) in 2 file(s) in " in result.stdout and f"{packaged}rules" in result.stdout
     assert "layouts:  overview, source in " in result.stdout
     assert str(REPO) not in result.stdout
+
+
+def test_the_installed_version_is_the_one_in_the_package(installed, tmp_path):
+    from monitor import __version__
+
+    result = run_monitor(installed, tmp_path, "--version")
+    assert result.returncode == 0 and result.stdout.strip().endswith(f"version {__version__}")
+    metadata = subprocess.run([str(installed / "bin" / "python"), "-c",
+                               "import importlib.metadata as m; print(m.version('comment-monitor'))"],
+                              cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert metadata.stdout.strip() == __version__

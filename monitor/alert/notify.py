@@ -102,7 +102,7 @@ def _details(conn: Connection, alert: AlertState) -> dict[str, Any]:
     """Trend of the alert's metric and the most toxic example comments of its window."""
     from sqlalchemy import func, select
 
-    from monitor.config import parse_duration
+    from monitor.durations import parse_duration
     from monitor.store.schema import aggregates, comments, scores, sources
 
     labels, notes = alert.labels, alert.annotations

@@ -37,7 +37,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from monitor.config import parse_duration
+from monitor.durations import format_duration, parse_duration
 from monitor.errors import RuleError
 
 __all__ = [
@@ -72,15 +72,6 @@ def numeric_metrics(targets: Iterable[str] = ("nato", "russia")) -> list[str]:
     from monitor.aggregate.metrics import numeric_metric_names
 
     return numeric_metric_names(targets)
-
-
-def format_duration(value: timedelta) -> str:
-    """1h, 90m, 7d … the shortest exact spelling."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 @dataclass(frozen=True)

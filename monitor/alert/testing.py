@@ -39,7 +39,7 @@ from typing import Any, Sequence
 
 from monitor.alert.evaluate import AlertState, metrics_frame, partition, step
 from monitor.alert.rules import check_files
-from monitor.config import parse_duration
+from monitor.durations import parse_duration
 
 __all__ = ["TestResult", "parse_offset", "parse_values", "run_file", "run_files"]
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from monitor.cli import AppContext, pass_app
+from monitor.cli.params import POSITIVE_DURATION
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -23,20 +24,6 @@ __all__ = ["dashboard"]
 _EXPORT_SUFFIXES = (".svg", ".html", ".htm")
 
 
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
-    from monitor.config import parse_duration
-
-    if value is None:
-        return None
-    try:
-        result = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if result.total_seconds() <= 0:
-        raise click.BadParameter("must be longer than zero")
-    return result
-
-
 @click.command()
 @click.option("--layout", "layout_name", default="overview", show_default=True,
               help="Layout: a name from the dashboards folder (paths.dashboards_dir), e.g. overview "
@@ -46,9 +33,9 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--once", is_flag=True, help="Print one frame and exit instead of refreshing full screen.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save one frame as a picture, FILE.svg or FILE.html, and exit.")
-@click.option("--refresh", callback=_duration, default=None, metavar="DURATION",
+@click.option("--refresh", type=POSITIVE_DURATION, default=None, metavar="DURATION",
               help="Time between refreshes, e.g. 2s or 1m (default: the layout's refresh).")
-@click.option("--span", callback=_duration, default=None, metavar="DURATION",
+@click.option("--span", type=POSITIVE_DURATION, default=None, metavar="DURATION",
               help="Period the tables and trends summarise, e.g. 6h or 7d (default: the layout's span).")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Frame width in columns for --once and --export (default: the terminal's, else 120 "

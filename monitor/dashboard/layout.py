@@ -20,7 +20,7 @@ from typing import Any
 from rich.layout import Layout
 from rich.text import Text
 
-from monitor.config import parse_duration
+from monitor.durations import parse_duration
 from monitor.dashboard.data import Snapshot
 from monitor.dashboard.widgets import NATURAL_HEIGHT, WIDGETS
 from monitor.errors import ConfigError
