@@ -113,3 +113,16 @@ def tolerated(circle: tuple[str, ...]) -> bool:
 def test_no_import_circles_beyond_the_known_ones():
     found = sorted(circles())
     assert [c for c in found if not tolerated(c)] == [], f"import circles: {found}"
+
+
+def test_no_test_module_imports_another_test_module():
+    """Shared test code lives in helper modules (tests/helpers.py, tests/<area>/<name>.py) or conftest."""
+    tests = PACKAGE.parent / "tests"
+    found = []
+    for path in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.relative_to(tests)}: {name}" for name in names
+                      if name.rpartition(".")[2].startswith("test_")]
+    assert found == []
