@@ -12,6 +12,7 @@ from monitor.aggregate._frame import _schema, empty_frame
 from monitor.aggregate.metrics import frame_inputs, polars_type
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     import polars as pl
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
@@ -157,7 +158,7 @@ def _write(conn: Connection, result: pl.DataFrame, touched: Mapping[int, set[dat
     return len(dicts)
 
 
-def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = False,
+def run(engine: Engine, config: Config, now: datetime | None = None, full: bool = False,
         progress: Callable[[str], None] | None = None) -> AggregateStats:
     """Recompute the windows touched since the last run (every window with `full`) and store them;
     `progress` hears what it is doing, step by step (a full run over millions takes minutes)."""

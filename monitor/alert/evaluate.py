@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from monitor.alert.rules import Rule, first_comparison, format_duration, lookback_of, render_template
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     import polars as pl
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
@@ -397,7 +398,7 @@ def load_frame(conn: Connection, rules: Sequence[Rule], now: datetime) -> pl.Dat
     return pl.concat([frame, decoded], how="horizontal")
 
 
-def run(engine: Engine, config: Any, now: datetime | None = None) -> EvalStats:
+def run(engine: Engine, config: Config, now: datetime | None = None) -> EvalStats:
     """Evaluate the rules in config.rules_dir against the stored aggregates and save alert states."""
     from monitor.alert.rules import load_rules, rule_files
 

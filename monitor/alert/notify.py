@@ -34,6 +34,7 @@ from monitor.errors import NotConfigured
 from monitor.text import one_line, truncate
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
 
@@ -209,7 +210,7 @@ def _render(alerts: Sequence[tuple[AlertState, dict[str, Any], str]]) -> tuple[s
 
 # --- queueing and delivery ------------------------------------------------------------------------
 
-def queue(conn: Connection, config: Any, now: datetime) -> int:
+def queue(conn: Connection, config: Config, now: datetime) -> int:
     """Write the emails that are due now to the outbox; returns how many."""
     from sqlalchemy import insert, select, update
 
@@ -274,7 +275,7 @@ def queue(conn: Connection, config: Any, now: datetime) -> int:
     return queued
 
 
-def deliver(engine: Engine, config: Any, now: datetime, transport: Transport) -> NotifyStats:
+def deliver(engine: Engine, config: Config, now: datetime, transport: Transport) -> NotifyStats:
     """Send every due outbox row; failures are rescheduled with backoff, permanent refusals are
     marked 'failed'; nothing is dropped."""
     from sqlalchemy import func, select, update
@@ -329,7 +330,7 @@ def retry_failed(conn: Connection, now: datetime, ids: Sequence[int] = ()) -> in
     return conn.execute(query.values(status="pending", next_attempt_at=now)).rowcount
 
 
-def run(engine: Engine, config: Any, now: datetime | None = None,
+def run(engine: Engine, config: Config, now: datetime | None = None,
         transport: Transport | None = None) -> NotifyStats:
     """Queue the emails that are due and send the outbox (the daemon's notification job).
 

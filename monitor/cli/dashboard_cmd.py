@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 
@@ -12,6 +12,7 @@ from monitor.cli import AppContext, pass_app
 from monitor.cli.params import POSITIVE_DURATION
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from sqlalchemy import Engine
 
     from monitor.dashboard.data import Snapshot
@@ -79,7 +80,7 @@ def dashboard(app: AppContext, layout_name: str, source_name: str | None, once: 
         engine.dispose()
 
 
-def _loader(cfg: Any, spec: DashboardSpec, source_name: str | None,
+def _loader(cfg: Config, spec: DashboardSpec, source_name: str | None,
             span: timedelta) -> tuple[Engine, Loader]:
     """The engine and a no-argument snapshot loader, after checking the source choice."""
     from sqlalchemy import select
