@@ -12,10 +12,11 @@ from monitor.aggregate._frame import _schema, empty_frame
 from monitor.aggregate.metrics import frame_inputs, polars_type
 
 if TYPE_CHECKING:
-    from monitor.config import Config
     import polars as pl
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
+
+    from monitor.config import Config
 
 __all__ = ["AggregateStats", "STATE_COINAGES", "STATE_WATERMARK", "load_frame", "run"]
 

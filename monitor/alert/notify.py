@@ -34,9 +34,10 @@ from monitor.errors import NotConfigured
 from monitor.text import one_line, truncate
 
 if TYPE_CHECKING:
-    from monitor.config import Config
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
+
+    from monitor.config import Config
 
 __all__ = ["NotifyStats", "backoff", "deliver", "queue", "retry_failed", "route", "run"]
 

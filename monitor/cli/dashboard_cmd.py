@@ -12,9 +12,9 @@ from monitor.cli import AppContext, pass_app
 from monitor.cli.params import POSITIVE_DURATION
 
 if TYPE_CHECKING:
-    from monitor.config import Config
     from sqlalchemy import Engine
 
+    from monitor.config import Config
     from monitor.dashboard.data import Snapshot
     from monitor.dashboard.layout import DashboardSpec
 
