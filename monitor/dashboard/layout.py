@@ -30,6 +30,7 @@ from monitor.validation import Invalid, TomlModel, duration, problems, strict, w
 __all__ = ["DashboardSpec", "Region", "available_layouts", "build_layout", "load_layout",
            "parse_layout"]
 
+
 @dataclass(frozen=True)
 class Region:
     name: str
