@@ -175,15 +175,11 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
-def _table() -> tuple[Metric, ...]:
-    # Read at call time, so that a test (or a plugin) that swaps the table is seen everywhere.
-    return METRICS
-
-
 def metric_columns(targets: Iterable[str], stage: str | None = None) -> Iterator[tuple[str, Metric, str]]:
     """(column name, metric, target) of every metric column in output order: the metrics without a
     target, then each target's; only those of `stage` when given."""
-    table = [m for m in _table() if stage is None or m.stage == stage]
+    # METRICS is read at each call: a test (or a plugin) that swaps the table is seen everywhere.
+    table = [m for m in METRICS if stage is None or m.stage == stage]
     for metric in table:
         if not metric.per_target:
             yield metric.name, metric, ""
@@ -216,4 +212,4 @@ def count_exprs(frame: pl.DataFrame, targets: Iterable[str]) -> dict[str, pl.Exp
 
 def frame_inputs() -> dict[str, Input]:
     """The extra per-comment columns the metrics read, by name."""
-    return {i.name: i for metric in _table() for i in metric.inputs}
+    return {i.name: i for metric in METRICS for i in metric.inputs}
