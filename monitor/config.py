@@ -10,12 +10,14 @@ import os
 import re
 import tomllib
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator)
 
+from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 
 __all__ = [
@@ -32,29 +34,25 @@ __all__ = [
     "SmtpSettings",
     "SourceConfig",
     "TargetConfig",
+    "default_config_path",
     "load_config",
     "load_targets",
     "parse_duration",
 ]
 
-# The embedded defaults: the repository's own config folder.
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "monitor.toml"
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_duration(value: Any) -> timedelta:
-    """'90s', '15m', '1h', '90d', '2w' (or a number of seconds) → timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
-    if not match:
-        raise ValueError(f"expected a duration like '30s', '15m', '1h', '90d' or '2w', got {value!r}")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+def default_config_path() -> Path:
+    """The config used without --config / MONITOR_CONFIG: in an installed package, the copy of
+    config/ that packaging puts into it (setup.py, found with importlib.resources); in a checkout,
+    the top-level config/ itself, which is what operators edit."""
+    packaged = resources.files("monitor").joinpath("_defaults", "config", "monitor.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "config" / "monitor.toml"
 
+
+DEFAULT_CONFIG = default_config_path()
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 

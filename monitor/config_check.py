@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.engine import make_url
 
 from monitor.errors import ConfigError, RuleError
 
+if TYPE_CHECKING:
+    from monitor.config import Config
+
 __all__ = ["CHECKS", "check_all"]
 
 
-def _lexicon(config: Any) -> str:
+def _lexicon(config: Config) -> str:
     from monitor.score.lexicon import load_lexicon
 
     lexicon = load_lexicon(config.lexicon_dir, config.targets)
@@ -19,7 +22,7 @@ def _lexicon(config: Any) -> str:
             f"from {config.lexicon_dir}")
 
 
-def _rules(config: Any) -> str:
+def _rules(config: Config) -> str:
     from monitor.alert.rules import load_rules, rule_files
 
     files = rule_files([], config.rules_dir)
@@ -30,7 +33,7 @@ def _rules(config: Any) -> str:
     return f"rules:    {len(rules)} rule(s) in {len(files)} file(s) in {config.rules_dir}"
 
 
-def _dashboards(config: Any) -> str:
+def _dashboards(config: Config) -> str:
     from monitor.dashboard.layout import available_layouts, load_layout
 
     names = available_layouts(config.dashboards_dir)
@@ -39,7 +42,7 @@ def _dashboards(config: Any) -> str:
     return f"layouts:  {', '.join(names) or 'none'} in {config.dashboards_dir}"
 
 
-def _receivers(config: Any) -> str:
+def _receivers(config: Config) -> str:
     from monitor.alert.receivers import build_receivers
     from monitor.alert.render import check_templates
 
@@ -52,10 +55,10 @@ def _receivers(config: Any) -> str:
 
 # Component checks beyond monitor.toml itself; each returns one summary line and raises
 # ConfigError when its files are invalid.
-CHECKS: list[Callable[[Any], str]] = [_lexicon, _rules, _dashboards, _receivers]
+CHECKS: list[Callable[[Config], str]] = [_lexicon, _rules, _dashboards, _receivers]
 
 
-def check_all(config: Any) -> list[str]:
+def check_all(config: Config) -> list[str]:
     """Summary lines for a valid configuration; raises on the first invalid file."""
     url = make_url(config.database.url).render_as_string(hide_password=True)
     lines = [

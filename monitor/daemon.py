@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -21,6 +21,9 @@ from monitor.errors import CollectError, MonitorError, NotConfigured, StoreError
 from monitor.pidlock import PidFileLock
 from monitor.store.db import open_engine
 from monitor.store.repo import purge_older_than, put_state, utcnow
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = ["Daemon", "DaemonLock", "JobResult", "STAGES"]
 
@@ -97,7 +100,7 @@ class DaemonLock:
 class Daemon:
     """Collect → score → slur statistics → aggregate → alerts, each on its own schedule."""
 
-    def __init__(self, config: Any, *, config_loader: Callable[[], Any] | None = None,
+    def __init__(self, config: Config, *, config_loader: Callable[[], Config] | None = None,
                  engine: Engine | None = None) -> None:
         self.config = config
         self.config_loader = config_loader

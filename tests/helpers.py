@@ -25,7 +25,8 @@ def comment_adder(engine: Any) -> Callable[..., int]:
 
     def add(*, source: str = "daily", article: str = "a1", at: datetime, toxicity: float = 0.1,
             author: str | None = "p1", text: str | None = None, stance: dict[str, str] | None = None,
-            slurs: list[tuple[str, str]] = (), scored_at: datetime | None = None) -> int:
+            slurs: list[tuple[str, str]] = (), scored_at: datetime | None = None,
+            attributes: dict[str, float] | None = None) -> int:
         n = next(counter)
         with engine.begin() as conn:
             source_id = conn.execute(select(sources.c.id).where(sources.c.name == source)).scalar()
@@ -46,7 +47,7 @@ def comment_adder(engine: Any) -> Callable[..., int]:
                 needs_scoring=False)).inserted_primary_key[0]
             conn.execute(insert(scores).values(
                 comment_id=comment_id, model_version="test-1", content_hash=f"h{n}", lang="en",
-                toxicity=toxicity, toxic=toxicity >= 0.5, attributes={},
+                toxicity=toxicity, toxic=toxicity >= 0.5, attributes=attributes or {},
                 stance={t: {"label": label, "score": 0.9} for t, label in (stance or {}).items()},
                 slurs=[{"term": term, "normalized": term, "target": "nato", "kind": kind, "start": 0,
                         "end": len(term)} for term, kind in slurs],

@@ -26,7 +26,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -74,11 +74,11 @@ class Rows:
                     {name: values[which] for name, values in self.counts.items()}, self.art_src, self.names)
 
 
-def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
+def encode(frame: pl.DataFrame, counts: Mapping[str, pl.Expr]) -> Rows:
     """A scored-comments frame (see `monitor.aggregate.FRAME_COLUMNS`) as `Rows`.
 
-    counts: lex and coin (slur occurrences), toxic, favor_<target> and against_<target>, and
-    tox_n / toxic_n (non-null toxicity / toxic flags) where those columns have gaps."""
+    counts: lex and coin (slur occurrences), tox_n (non-null toxicity) where toxicity has gaps, and
+    `counts`, the per-comment counts the metrics add up (`monitor.aggregate.metrics`)."""
     import polars as pl
 
     names: dict[str, pl.Series] = {}
@@ -95,15 +95,10 @@ def encode(frame: pl.DataFrame, targets: Sequence[str]) -> Rows:
     first = pl.Series(codes["article"]).is_first_distinct().to_numpy()
     art_src = codes["source"][first].astype(np.int64)
     exprs = {"lex": pl.col("lexicon_terms").list.len(), "coin": pl.col("coined_terms").list.len(),
-             "toxic": pl.col("toxic").fill_null(False).cast(pl.UInt8)}
-    for target in targets:
-        for label in ("favor", "against"):
-            exprs[f"{label}_{target}"] = (pl.col(f"stance_{target}") == label).fill_null(False).cast(pl.UInt8)
-    # Where a column has gaps, its non-null count is summed too; elsewhere it is the group size.
+             **counts}
+    # Where toxicity has gaps, its non-null count is summed too; elsewhere it is the group size.
     if frame["toxicity"].null_count():
         exprs["tox_n"] = pl.col("toxicity").is_not_null().cast(pl.UInt8)
-    if frame["toxic"].null_count():
-        exprs["toxic_n"] = pl.col("toxic").is_not_null().cast(pl.UInt8)
     counted = frame.select(**exprs)
     tox = frame["toxicity"].cast(pl.Float64)
     ts = frame["ts"]
@@ -180,8 +175,11 @@ class Level:
             self.metrics = self.metrics.filter(pl.Series(keep))
 
 
-def levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence[str]
-           ) -> dict[tuple[int, str], Level]:
+# The metrics of a level from its sums, percentiles and author statistics, by name.
+Finish = Callable[["Level"], Mapping[str, np.ndarray]]
+
+
+def levels(rows: Rows, sizes: Sequence[int], top_authors: int, finish: Finish) -> dict[tuple[int, str], Level]:
     """Every (window length, scope) level of `rows` (at least one row), with its metrics."""
     sizes = sorted(set(sizes))
     period = math.lcm(*sizes) * 1_000_000
@@ -202,7 +200,7 @@ def levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence
 
     def compute(span: tuple[int, int]) -> dict[tuple[int, str], Level]:
         piece = rows.take(slice(*span) if order is None else order[span[0]:span[1]])
-        return _piece_levels(piece, sizes, top_authors, targets)
+        return _piece_levels(piece, sizes, top_authors, finish)
 
     spans = list(zip(bounds, bounds[1:]))
     if len(spans) == 1:  # an incremental tick: no threads to start
@@ -265,7 +263,7 @@ def _prepare(rows: Rows) -> _Piece:
                   rows.art_src, rows.n_art, rows.n_src, rows.n_auth)
 
 
-def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: Sequence[str]
+def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, finish: Finish
                   ) -> dict[tuple[int, str], Level]:
     """The levels of rows that no window of any of `sizes` reaches beyond."""
     piece = _prepare(rows)
@@ -295,32 +293,13 @@ def _piece_levels(rows: Rows, sizes: Sequence[int], top_authors: int, targets: S
             _author_stats(level, top_authors)
         result.update({(size, "article"): article, (size, "source"): source, (size, "overall"): overall})
     for level in result.values():
-        _finish(level, targets)
+        _finish(level, finish)
     return result
 
 
-def _finish(level: Level, targets: Sequence[str]) -> None:
+def _finish(level: Level, finish: Finish) -> None:
     """The level's metrics from its sums; the working columns are let go."""
-    sums = level.sums
-    n = sums["n"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tox_n, toxic_n = sums.get("tox_n", n), sums.get("toxic_n", n)
-        metrics = {
-            "comment_count": n,
-            "distinct_authors": level.authors,
-            "toxicity_mean": np.where(tox_n > 0, sums["tox_sum"] / tox_n, np.nan),
-            "toxicity_p90": level.p90,
-            "toxic_share": np.where(toxic_n > 0, sums["toxic"] / toxic_n, np.nan),
-            "slur_count": sums["lex"] + sums["coin"],
-            "slur_lexicon_count": sums["lex"],
-            "slur_coined_count": sums["coin"],
-            "comments_per_hour": n / (level.size / 3600.0),
-            "top_author_share": level.top_n / n,
-        }
-    for target in targets:
-        favor, against = sums[f"favor_{target}"] / n, sums[f"against_{target}"] / n
-        metrics.update({f"stance_{target}_favor": favor, f"stance_{target}_against": against,
-                        f"stance_{target}_none": 1.0 - favor - against})
+    metrics = dict(finish(level))
     level.metrics = _frame(metrics)
     level.sums = {}
     level.p90 = level.authors = level.top_n = level.pair_k = level.pair_a = level.pair_n = _EMPTY

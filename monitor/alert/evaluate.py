@@ -29,15 +29,17 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import Connection
 
+    from monitor.config import Config
+
 __all__ = [
+    "AggregateView",
     "AlertState",
     "EvalStats",
     "Sample",
-    "Snapshot",
     "active_silence",
     "evaluate_rule",
     "fingerprint",
-    "load_frame",
+    "load_aggregates",
     "load_states",
     "metrics_frame",
     "partition",
@@ -174,7 +176,7 @@ def partition(frame: pl.DataFrame) -> dict[tuple[int, str], pl.DataFrame]:
             frame.partition_by(["window_s", "scope"], as_dict=True).items()}
 
 
-class Snapshot:
+class AggregateView:
     """The aggregates as seen at one evaluation time, with what several rules share computed once:
     the current window per (window, scope), and every lookback statistic per (window, scope, range)
     in a single group-by."""
@@ -218,15 +220,15 @@ class Snapshot:
         return self._stats[key]
 
 
-def evaluate_rule(rule: Rule, frame: pl.DataFrame | dict[tuple[int, str], pl.DataFrame] | Snapshot,
+def evaluate_rule(rule: Rule, frame: pl.DataFrame | dict[tuple[int, str], pl.DataFrame] | AggregateView,
                   now: datetime) -> list[Sample]:
     """The scope keys for which `rule` holds at `now`, with value, threshold and annotations.
 
-    `frame` is an aggregates frame (see `metrics_frame`), its `partition`, or a `Snapshot`."""
+    `frame` is an aggregates frame (see `metrics_frame`), its `partition`, or an `AggregateView`."""
     import polars as pl
 
-    snapshot = frame if isinstance(frame, Snapshot) else Snapshot(frame, now, [rule])
-    current = snapshot.current(rule)
+    view = frame if isinstance(frame, AggregateView) else AggregateView(frame, now, [rule])
+    current = view.current(rule)
     if current is None:
         return []
     current_start = _floor(now, rule.window)
@@ -242,7 +244,7 @@ def evaluate_rule(rule: Rule, frame: pl.DataFrame | dict[tuple[int, str], pl.Dat
     if missing:
         current = current.with_columns(pl.lit(None, dtype=pl.Float64).alias(m) for m in missing)
     for span in dict.fromkeys(lb.range for lb in rule.lookbacks):
-        stats = snapshot.stats(rule, span)
+        stats = view.stats(rule, span)
         current = current.join(stats.select("scope_key", *(lb.column for lb in rule.lookbacks if lb.range == span)),
                                on="scope_key", how="left")
     compare = first_comparison(rule.tree) if rule.tree is not None else None
@@ -275,12 +277,12 @@ def evaluate_rule(rule: Rule, frame: pl.DataFrame | dict[tuple[int, str], pl.Dat
 def step(states: Mapping[str, AlertState], rules: Sequence[Rule],
          frame: pl.DataFrame | dict[tuple[int, str], pl.DataFrame], now: datetime) -> dict[str, AlertState]:
     """One evaluation: every rule against `frame` at `now`; returns the new state of every alert."""
-    snapshot = Snapshot(frame, now, rules)
+    view = AggregateView(frame, now, rules)
     out: dict[str, AlertState] = {fp: replace(s) for fp, s in states.items()}
     known_rules = {rule.key: rule for rule in rules}
     active: set[str] = set()
     for rule in rules:
-        for sample in evaluate_rule(rule, snapshot, now):
+        for sample in evaluate_rule(rule, view, now):
             fp = fingerprint(rule.key, sample.labels)
             active.add(fp)
             state = out.get(fp)
@@ -357,7 +359,7 @@ def save_states(conn: Connection, before: Mapping[str, AlertState], after: Mappi
             conn.execute(insert(alert_states).values(fingerprint=fp, **values))
 
 
-def load_frame(conn: Connection, rules: Sequence[Rule], now: datetime) -> pl.DataFrame:
+def load_aggregates(conn: Connection, rules: Sequence[Rule], now: datetime) -> pl.DataFrame:
     """The aggregates the rules need: their windows and scopes, back to their longest lookback."""
     import polars as pl
     from sqlalchemy import Text, and_, cast, or_, select
@@ -397,7 +399,7 @@ def load_frame(conn: Connection, rules: Sequence[Rule], now: datetime) -> pl.Dat
     return pl.concat([frame, decoded], how="horizontal")
 
 
-def run(engine: Engine, config: Any, now: datetime | None = None) -> EvalStats:
+def run(engine: Engine, config: Config, now: datetime | None = None) -> EvalStats:
     """Evaluate the rules in config.rules_dir against the stored aggregates and save alert states."""
     from monitor.alert.rules import load_rules, rule_files
 
@@ -406,7 +408,7 @@ def run(engine: Engine, config: Any, now: datetime | None = None) -> EvalStats:
     rules = load_rules(rule_files(None, config.rules_dir), targets=sorted(config.targets),
                        windows=list(config.aggregate.windows))
     with engine.begin() as conn:
-        frame = load_frame(conn, rules, now)
+        frame = load_aggregates(conn, rules, now)
         before = load_states(conn)
         after = step(before, rules, frame, now)
         save_states(conn, before, after, now)

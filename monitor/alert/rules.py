@@ -35,10 +35,14 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Annotated, Any, Iterable, Sequence
 
-from monitor.config import parse_duration
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
+
+from monitor.durations import format_duration, parse_duration
 from monitor.errors import RuleError
+from monitor import validation
+from monitor.validation import Invalid, TomlModel, duration, whole_number
 
 __all__ = [
     "FUNCTIONS",
@@ -59,28 +63,16 @@ __all__ = [
 
 FUNCTIONS = ("median_over_time", "avg_over_time", "stddev_over_time", "min_over_time", "max_over_time")
 SCOPES = ("overall", "source", "article")
-_RULE_KEYS = {"alert", "expr", "scope", "window", "min_comments", "sources", "articles", "for",
-              "keep_firing_for", "labels", "annotations"}
-_GROUP_KEYS = {"name", "interval", "rules"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_VALUE_MAX = 200
 _TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 def numeric_metrics(targets: Iterable[str] = ("nato", "russia")) -> list[str]:
-    """Metric names usable in expressions (all but the list-valued top_slurs)."""
-    from monitor.aggregate import metric_names
+    """Metric names usable in expressions (all but list-valued ones such as top_slurs)."""
+    from monitor.aggregate.metrics import numeric_metric_names
 
-    return [m for m in metric_names(targets) if m != "top_slurs"]
-
-
-def format_duration(value: timedelta) -> str:
-    """1h, 90m, 7d … the shortest exact spelling."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    return numeric_metric_names(targets)
 
 
 @dataclass(frozen=True)
@@ -303,6 +295,128 @@ class _Lines:
         return len(self.lines)
 
 
+def _alert_name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid('every rule needs alert = "Name"')
+    if not _NAME.match(value):
+        raise Invalid("use letters, digits and _ only, starting with a letter (e.g. ToxicShareHigh)")
+    return value
+
+
+def _scope(value: Any) -> str:
+    if value not in SCOPES:
+        raise Invalid(f"expected one of {', '.join(SCOPES)}, got {value!r}")
+    return value
+
+
+def _span(value: Any) -> timedelta:
+    try:
+        result = parse_duration(value)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    if result < timedelta(0):
+        raise Invalid("must not be negative")
+    return result
+
+
+def _window(value: Any) -> timedelta:
+    if _span(value) <= timedelta(0):
+        raise Invalid('must be positive and one of aggregate.windows, e.g. "1h" or "1d"')
+    return _span(value)
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise Invalid('expected a table of strings, e.g. labels = { severity = "warning" }')
+    for key, text in value.items():
+        if not _NAME.match(key):
+            raise Invalid(f"label name {key!r}: use letters, digits and _")
+        if key in ("alertname", "scope", "window", "source", "article"):
+            raise Invalid(f"label {key!r} is set by the monitor itself; choose another name")
+        if len(text) > _LABEL_VALUE_MAX:
+            raise Invalid(f"label {key!r} is longer than {_LABEL_VALUE_MAX} characters")
+    return value
+
+
+def _annotations(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise Invalid('expected a table of strings, e.g. annotations.summary = "…"')
+    return value
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid('expected a list of names, e.g. ["daily-news"]')
+    return tuple(value)
+
+
+class _RuleTable(TomlModel):
+    """A [[groups.rules]] table as written; `expr` is checked against the metrics in the context."""
+
+    alert: Annotated[str, BeforeValidator(_alert_name)] = Field("", validate_default=True)
+    expr: str = Field("", validate_default=True)
+    scope: Annotated[str, BeforeValidator(_scope)] = "source"
+    window: Annotated[timedelta, BeforeValidator(_window)] = timedelta(hours=1)
+    min_comments: Annotated[int, whole_number(0)] = 0
+    sources: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()
+    articles: Annotated[tuple[str, ...], BeforeValidator(_names)] = ()
+    for_: Annotated[timedelta, BeforeValidator(_span)] = Field(timedelta(0), alias="for")
+    keep_firing_for: Annotated[timedelta, BeforeValidator(_span)] = timedelta(0)
+    labels: Annotated[dict[str, str], BeforeValidator(_labels)] = Field(default_factory=dict)
+    annotations: Annotated[dict[str, str], BeforeValidator(_annotations)] = Field(default_factory=dict)
+
+    @field_validator("expr", mode="before")
+    @classmethod
+    def _expression(cls, value: Any, info: ValidationInfo) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise Invalid('must be set, e.g. expr = "toxic_share > 0.4"')
+        try:
+            parse_expr(value, (info.context or {}).get("metrics", ()))
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
+        return value
+
+
+def _rules_list(value: Any) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise Invalid("the group has no [[groups.rules]]")
+    return value
+
+
+def _group_name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid('every group needs a name = "…"')
+    return value
+
+
+class _GroupTable(TomlModel):
+    """A [[groups]] table as written; its rules are checked one by one (`_RuleTable`)."""
+
+    name: Annotated[str, BeforeValidator(_group_name)] = Field("", validate_default=True)
+    interval: Annotated[timedelta | None, duration()] = None
+    rules: Annotated[list[Any], BeforeValidator(_rules_list)] = Field(default_factory=list, validate_default=True)
+
+
+def _groups_list(value: Any) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise Invalid("no [[groups]] table; add one with a name and [[groups.rules]]")
+    return value
+
+
+class _RuleFile(TomlModel):
+    """A rule file: [[groups]] tables only."""
+
+    groups: Annotated[list[Any], BeforeValidator(_groups_list)] = Field(default_factory=list,
+                                                                         validate_default=True)
+
+
+def _field_problems(exc: ValidationError, model: type[TomlModel], unknown: str) -> list[tuple[str, str]]:
+    """(field, message) of each error; an unknown key's message is `unknown` plus the accepted keys."""
+    return [(key.split(".")[0].split("[")[0], message)
+            for key, message, _ in validation.problems(exc, model, lambda accepted: (
+                f"{unknown}; accepted: {', '.join(accepted)}", None))]
+
+
 def _parse_file(path: Path, metrics: Sequence[str]) -> tuple[list[RuleGroup], list[RuleProblem]]:
     file = str(path)
     problems: list[RuleProblem] = []
@@ -320,37 +434,38 @@ def _parse_file(path: Path, metrics: Sequence[str]) -> tuple[list[RuleGroup], li
     def problem(line: int, group: str, rule: str, fld: str, message: str) -> None:
         problems.append(RuleProblem(file, line, group, rule, fld, message))
 
-    for key in sorted(set(raw) - {"groups"}):
-        problem(lines.find(rf"^\s*\[*\s*{re.escape(key)}\b"), "", "", key,
-                "unknown top-level key; rule files hold [[groups]] tables only")
-    groups_raw = raw.get("groups", [])
-    if not isinstance(groups_raw, list) or not groups_raw:
-        problem(0, "", "", "groups", "no [[groups]] table; add one with a name and [[groups.rules]]")
-        return [], problems
+    try:
+        groups_raw = _RuleFile.model_validate(raw).groups
+    except ValidationError as exc:
+        for fld, message in _field_problems(exc, _RuleFile, "unknown top-level key"):
+            if fld == "groups":
+                problem(0, "", "", fld, message)
+            else:
+                problem(lines.find(rf"^\s*\[*\s*{re.escape(fld)}\b"), "", "", fld,
+                        "unknown top-level key; rule files hold [[groups]] tables only")
+        groups_raw = raw.get("groups") if isinstance(raw.get("groups"), list) else []
+        if not groups_raw:
+            return [], problems
 
     groups: list[RuleGroup] = []
     cursor = 0
     for gi, graw in enumerate(groups_raw):
         gline = lines.find(r"^\s*\[\[\s*groups\s*\]\]", cursor) or cursor
         cursor = gline
-        gname = graw.get("name") if isinstance(graw.get("name"), str) else ""
-        if not gname:
-            problem(gline, f"#{gi + 1}", "", "name", "every group needs a name = \"…\"")
-            gname = f"#{gi + 1}"
-        for key in sorted(set(graw) - _GROUP_KEYS):
-            problem(lines.find(rf"^\s*{re.escape(key)}\s*=", gline) or gline, gname, "", key,
-                    f"unknown group key; accepted: {', '.join(sorted(_GROUP_KEYS))}")
-        interval = None
-        if "interval" in graw:
-            try:
-                interval = parse_duration(graw["interval"])
-            except ValueError as exc:
-                problem(lines.find(r"^\s*interval\s*=", gline) or gline, gname, "", "interval", str(exc))
+        try:
+            table = _GroupTable.model_validate(graw)
+            gname, interval, rules_raw = table.name, table.interval, table.rules
+        except ValidationError as exc:
+            # Reported, and the group's rules are still checked.
+            gname = graw.get("name") if isinstance(graw, dict) and isinstance(graw.get("name"), str) \
+                and graw.get("name") else f"#{gi + 1}"
+            interval = None
+            rules_raw = graw.get("rules") if isinstance(graw, dict) and isinstance(graw.get("rules"), list) else []
+            for fld, message in _field_problems(exc, _GroupTable, "unknown group key"):
+                at = gline if fld in ("name", "rules") else lines.find(rf"^\s*{re.escape(fld)}\s*=", gline) or gline
+                problem(at, gname, "", fld, message)
         group = RuleGroup(gname, [], interval, file, gline)
-        rules_raw = graw.get("rules", [])
-        if not isinstance(rules_raw, list) or not rules_raw:
-            problem(gline, gname, "", "rules", "the group has no [[groups.rules]]")
-        for ri, rraw in enumerate(rules_raw if isinstance(rules_raw, list) else []):
+        for ri, rraw in enumerate(rules_raw):
             rule, rule_problems, cursor = _parse_rule(rraw, ri, gname, lines, cursor, file, metrics)
             problems += rule_problems
             if rule is not None:
@@ -362,9 +477,12 @@ def _parse_file(path: Path, metrics: Sequence[str]) -> tuple[list[RuleGroup], li
     return groups, problems
 
 
-def _parse_rule(raw: dict[str, Any], index: int, group: str, lines: _Lines, cursor: int, file: str,
+def _parse_rule(raw: Any, index: int, group: str, lines: _Lines, cursor: int, file: str,
                 metrics: Sequence[str]) -> tuple[Rule | None, list[RuleProblem], int]:
     problems: list[RuleProblem] = []
+    if not isinstance(raw, dict):
+        line = lines.find(r"^\s*rules\s*=", cursor) or cursor
+        return None, [RuleProblem(file, line, group, f"#{index + 1}", "", "expected a [[groups.rules]] table")], cursor
     name = raw.get("alert") if isinstance(raw.get("alert"), str) else ""
     if name:
         line = lines.find(rf"^\s*alert\s*=\s*[\"']{re.escape(name)}[\"']", cursor) or \
@@ -375,92 +493,25 @@ def _parse_rule(raw: dict[str, Any], index: int, group: str, lines: _Lines, curs
     end = lines.block_end(line) if line else None
     label = name or f"#{index + 1}"
 
-    def at(fld: str) -> int:
-        return lines.find(rf"^\s*{re.escape(fld)}\s*[=.]", max(line - 1, 0), end) or line
-
     def problem(fld: str, message: str) -> None:
-        problems.append(RuleProblem(file, at(fld), group, label, fld, message))
+        at = lines.find(rf"^\s*{re.escape(fld)}\s*[=.]", max(line - 1, 0), end) or line
+        problems.append(RuleProblem(file, at, group, label, fld, message))
 
-    if not name:
-        problem("alert", "every rule needs alert = \"Name\"")
-    elif not _NAME.match(name):
-        problem("alert", "use letters, digits and _ only, starting with a letter (e.g. ToxicShareHigh)")
-    for key in sorted(set(raw) - _RULE_KEYS):
-        problem(key, f"unknown rule key; accepted: {', '.join(sorted(_RULE_KEYS))}")
-
-    expr = raw.get("expr")
-    tree = None
-    used: tuple[str, ...] = ()
-    lookbacks: tuple[Lookback, ...] = ()
-    if not isinstance(expr, str) or not expr.strip():
-        problem("expr", "must be set, e.g. expr = \"toxic_share > 0.4\"")
-    else:
-        try:
-            tree, used, lookbacks = parse_expr(expr, metrics)
-        except ValueError as exc:
-            problem("expr", str(exc))
-
-    scope = raw.get("scope", "source")
-    if scope not in SCOPES:
-        problem("scope", f"expected one of {', '.join(SCOPES)}, got {scope!r}")
-
-    def duration(fld: str, default: timedelta | None) -> timedelta:
-        if fld not in raw:
-            if default is None:
-                problem(fld, "must be set, e.g. \"1h\"")
-                return timedelta(hours=1)
-            return default
-        try:
-            value = parse_duration(raw[fld])
-        except ValueError as exc:
-            problem(fld, str(exc))
-            return default or timedelta(hours=1)
-        if value < timedelta(0):
-            problem(fld, "must not be negative")
-        return value
-
-    window = duration("window", timedelta(hours=1))
-    if window <= timedelta(0):
-        problem("window", "must be positive and one of aggregate.windows, e.g. \"1h\" or \"1d\"")
-    for_ = duration("for", timedelta(0))
-    keep = duration("keep_firing_for", timedelta(0))
-    min_comments = raw.get("min_comments", 0)
-    if not isinstance(min_comments, int) or isinstance(min_comments, bool) or min_comments < 0:
-        problem("min_comments", f"expected a whole number ≥ 0, got {min_comments!r}")
-        min_comments = 0
-
-    labels = raw.get("labels", {})
-    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-        problem("labels", "expected a table of strings, e.g. labels = { severity = \"warning\" }")
-        labels = {}
-    for key, value in labels.items():
-        if not _NAME.match(key):
-            problem("labels", f"label name {key!r}: use letters, digits and _")
-        if key in ("alertname", "scope", "window", "source", "article"):
-            problem("labels", f"label {key!r} is set by the monitor itself; choose another name")
-        if len(value) > _LABEL_VALUE_MAX:
-            problem("labels", f"label {key!r} is longer than {_LABEL_VALUE_MAX} characters")
-    annotations = raw.get("annotations", {})
-    if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
-        problem("annotations", "expected a table of strings, e.g. annotations.summary = \"…\"")
-        annotations = {}
-
-    filters: dict[str, tuple[str, ...]] = {}
-    for fld in ("sources", "articles"):
-        value = raw.get(fld, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problem(fld, "expected a list of names, e.g. [\"daily-news\"]")
-            value = []
-        filters[fld] = tuple(value)
-    if filters["articles"] and scope != "article":
-        problem("articles", "an article filter needs scope = \"article\"")
-
-    if problems:
+    try:
+        table = _RuleTable.model_validate(raw, context={"metrics": metrics})
+    except ValidationError as exc:
+        for fld, message in _field_problems(exc, _RuleTable, "unknown rule key"):
+            problem(fld, message)
         return None, problems, cursor
-    return Rule(group=group, name=name, expr=expr, scope=scope, window=window, min_comments=min_comments,
-                for_=for_, keep_firing_for=keep, labels=dict(labels), annotations=dict(annotations),
-                sources=filters["sources"], articles=filters["articles"], file=file, line=line, tree=tree,
-                metrics=used, lookbacks=lookbacks), problems, cursor
+    if table.articles and table.scope != "article":
+        problem("articles", 'an article filter needs scope = "article"')
+        return None, problems, cursor
+    tree, used, lookbacks = parse_expr(table.expr, metrics)
+    return Rule(group=group, name=name, expr=table.expr, scope=table.scope, window=table.window,
+                min_comments=table.min_comments, for_=table.for_, keep_firing_for=table.keep_firing_for,
+                labels=dict(table.labels), annotations=dict(table.annotations), sources=table.sources,
+                articles=table.articles, file=file, line=line, tree=tree, metrics=used,
+                lookbacks=lookbacks), problems, cursor
 
 
 def check_files(files: Sequence[Path], *, targets: Iterable[str] = ("nato", "russia"),

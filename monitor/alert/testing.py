@@ -35,11 +35,14 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Annotated, Any, Sequence
+
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.alert.evaluate import AlertState, metrics_frame, partition, step
-from monitor.alert.rules import check_files
-from monitor.config import parse_duration
+from monitor.alert.rules import SCOPES, check_files
+from monitor.durations import parse_duration
+from monitor.validation import Invalid, TomlModel, duration, problems, strict
 
 __all__ = ["TestResult", "parse_offset", "parse_values", "run_file", "run_files"]
 
@@ -118,6 +121,86 @@ def _matches(expected: dict[str, Any], state: AlertState) -> bool:
         state.annotations.get(k) == v for k, v in annotations.items())
 
 
+def _offset(value: Any) -> str:
+    try:
+        parse_offset(value)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return str(value)
+
+
+def _scope(value: Any) -> str:
+    if value not in SCOPES:
+        raise Invalid(f"expected one of {', '.join(SCOPES)}, got {value!r}")
+    return value
+
+
+def _when(value: Any) -> datetime:
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"expected a time like '2026-03-02T00:00:00Z', got {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+class _Expected(TomlModel):
+    """One expected firing alert: the labels (and annotations) it must carry."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class _Check(TomlModel):
+    """A [[tests.alerts]] table: which alerts fire at `eval_time`."""
+
+    eval_time: Annotated[str, BeforeValidator(_offset)]
+    alertname: Annotated[str, strict(str, "a string")]
+    exp_alerts: list[_Expected] = Field(default_factory=list)
+
+
+class _Series(TomlModel):
+    """A [[tests.series]] table: its scope key and window, and one value list per metric."""
+
+    model_config = ConfigDict(extra="allow")
+
+    scope: Annotated[str, BeforeValidator(_scope)] = "source"
+    source: Annotated[str, strict(str, "a string")] = ""
+    article: Annotated[str, strict(str, "a string")] = ""
+    window: Annotated[timedelta, duration(positive=True)] = timedelta(hours=1)
+
+    @model_validator(mode="after")
+    def _values(self) -> _Series:
+        for name, spec in (self.model_extra or {}).items():
+            try:
+                parse_values(spec)
+            except (TypeError, ValueError):
+                raise Invalid(f"{name}: expected values like '0.1x3 0.5 _' or a list of numbers, "
+                              f"got {spec!r}") from None
+        return self
+
+
+class _Test(TomlModel):
+    """A [[tests]] table."""
+
+    name: Annotated[str, strict(str, "a string")] = ""
+    start: Annotated[datetime, BeforeValidator(_when)] = _DEFAULT_START
+    series: list[_Series] = Field(default_factory=list)
+    alerts: list[_Check] = Field(default_factory=list)
+
+
+class _TestFile(TomlModel):
+    """A rule test file; its [[tests]] are validated one by one, so that each reports its own errors."""
+
+    rule_files: list[str] = Field(default_factory=list)
+    evaluation_interval: Annotated[timedelta, duration(positive=True)] = timedelta(minutes=1)
+    tests: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _errors(exc: ValidationError, model: type[TomlModel]) -> list[str]:
+    return [(f"{key}: {message}" if key else message) + (f" ({fix})" if fix else "")
+            for key, message, fix in problems(exc, model)]
+
+
 def run_file(path: Path) -> list[TestResult]:
     """Run every test of one test file."""
     file = str(path)
@@ -125,38 +208,40 @@ def run_file(path: Path) -> list[TestResult]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         return [TestResult(file, "(file)", [f"cannot read the test file: {exc}"])]
-    rule_paths = [(path.parent / p).resolve() for p in raw.get("rule_files", [])]
+    try:
+        parsed = _TestFile.model_validate(raw)
+    except ValidationError as exc:
+        return [TestResult(file, "(file)", _errors(exc, _TestFile))]
+    rule_paths = [(path.parent / p).resolve() for p in parsed.rule_files]
     if not rule_paths:
         return [TestResult(file, "(file)", ["rule_files is empty; list the rule files under test"])]
-    groups, problems = check_files(rule_paths)
-    if problems:
-        return [TestResult(file, "(file)", [f"rule file error: {p}" for p in problems])]
+    groups, rule_problems = check_files(rule_paths)
+    if rule_problems:
+        return [TestResult(file, "(file)", [f"rule file error: {p}" for p in rule_problems])]
     rules = [rule for group in groups for rule in group.rules]
-    try:
-        interval = parse_duration(raw.get("evaluation_interval", "1m"))
-    except ValueError as exc:
-        return [TestResult(file, "(file)", [f"evaluation_interval: {exc}"])]
-    results = []
-    for i, test in enumerate(raw.get("tests", [])):
-        results.append(_run_test(file, test, i, rules, interval))
+    results = [_run_test(file, test, i, rules, parsed.evaluation_interval) for i, test in enumerate(parsed.tests)]
     if not results:
         results.append(TestResult(file, "(file)", ["no [[tests]] in this file"]))
     return results
 
 
-def _run_test(file: str, test: dict[str, Any], index: int, rules: Sequence[Any],
+def _run_test(file: str, raw: dict[str, Any], index: int, rules: Sequence[Any],
               interval: timedelta) -> TestResult:
-    result = TestResult(file, test.get("name") or f"test #{index + 1}")
+    name = raw.get("name")
+    result = TestResult(file, name if isinstance(name, str) and name else f"test #{index + 1}")
     try:
-        start = datetime.fromisoformat(test["start"]) if "start" in test else _DEFAULT_START
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
-        rows = [row for series in test.get("series", []) for row in _series_rows(series, start)]
-        checks = sorted(((parse_offset(c["eval_time"]), c) for c in test.get("alerts", [])),
-                        key=lambda item: item[0])
-    except (KeyError, ValueError, TypeError) as exc:
-        result.failures.append(f"bad test definition: {exc}")
+        test = _Test.model_validate(raw)
+    except ValidationError as exc:
+        result.failures += [f"bad test definition: {error}" for error in _errors(exc, _Test)]
         return result
+    start = test.start
+    rows = [row for series in test.series for row in _series_rows(
+        {**(series.model_extra or {}), "scope": series.scope, "source": series.source,
+         "article": series.article, "window": series.window}, start)]
+    checks = sorted(((parse_offset(c.eval_time), {
+        "alertname": c.alertname, "eval_time": c.eval_time,
+        "exp_alerts": [e.model_dump(exclude_unset=True) for e in c.exp_alerts]}) for c in test.alerts),
+        key=lambda item: item[0])
     if not checks:
         result.failures.append("no [[tests.alerts]] checks")
         return result

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from monitor import __version__
 from monitor.errors import MonitorError
 
 __all__ = ["COMMANDS", "AppContext", "main", "pass_app"]
@@ -76,7 +77,7 @@ class LazyGroup(click.Group):
     envvar="MONITOR_CONFIG", default=None,
     help="Main config file (default: the embedded config/monitor.toml). Env: MONITOR_CONFIG.",
 )
-@click.version_option(package_name="comment-monitor")
+@click.version_option(__version__, package_name="comment-monitor")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """Watch reader comments for toxicity, stance toward NATO and Russia, and coined slurs."""

@@ -7,20 +7,9 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from monitor.cli import AppContext, pass_app
+from monitor.cli.params import POSITIVE_DURATION
 
 __all__ = ["alerts"]
-
-
-def _duration(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
-    from monitor.config import parse_duration
-
-    try:
-        result = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if result <= timedelta(0):
-        raise click.BadParameter("must be positive, e.g. 2h")
-    return result
 
 
 def _matchers(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -102,7 +91,7 @@ def list_cmd(app: AppContext, show_all: bool) -> None:
 @alerts.command("silence")
 @click.option("--match", "matchers", multiple=True, callback=_matchers, metavar="LABEL=VALUE",
               help="Label that must equal VALUE (repeatable; all must match), e.g. source=daily-news.")
-@click.option("--for", "duration", default="2h", show_default=True, callback=_duration,
+@click.option("--for", "duration", type=POSITIVE_DURATION, default="2h", show_default=True,
               help="How long the silence lasts, e.g. 30m, 2h, 1d.")
 @click.option("--comment", default="", help="Why (shown in `monitor alerts list`).")
 @pass_app

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from monitor.cli import AppContext, pass_app
+from monitor.cli.params import POSITIVE_DURATION
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from monitor.config import Config
     from monitor.dashboard.data import Snapshot
     from monitor.dashboard.layout import DashboardSpec
 
@@ -21,20 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["dashboard"]
 
 _EXPORT_SUFFIXES = (".svg", ".html", ".htm")
-
-
-def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
-    from monitor.config import parse_duration
-
-    if value is None:
-        return None
-    try:
-        result = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if result.total_seconds() <= 0:
-        raise click.BadParameter("must be longer than zero")
-    return result
 
 
 @click.command()
@@ -46,9 +34,9 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.option("--once", is_flag=True, help="Print one frame and exit instead of refreshing full screen.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Save one frame as a picture, FILE.svg or FILE.html, and exit.")
-@click.option("--refresh", callback=_duration, default=None, metavar="DURATION",
+@click.option("--refresh", type=POSITIVE_DURATION, default=None, metavar="DURATION",
               help="Time between refreshes, e.g. 2s or 1m (default: the layout's refresh).")
-@click.option("--span", callback=_duration, default=None, metavar="DURATION",
+@click.option("--span", type=POSITIVE_DURATION, default=None, metavar="DURATION",
               help="Period the tables and trends summarise, e.g. 6h or 7d (default: the layout's span).")
 @click.option("--width", type=click.IntRange(40, 1000), default=None,
               help="Frame width in columns for --once and --export (default: the terminal's, else 120 "
@@ -92,7 +80,7 @@ def dashboard(app: AppContext, layout_name: str, source_name: str | None, once: 
         engine.dispose()
 
 
-def _loader(cfg: Any, spec: DashboardSpec, source_name: str | None,
+def _loader(cfg: Config, spec: DashboardSpec, source_name: str | None,
             span: timedelta) -> tuple[Engine, Loader]:
     """The engine and a no-argument snapshot loader, after checking the source choice."""
     from sqlalchemy import select

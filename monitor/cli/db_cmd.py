@@ -7,23 +7,9 @@ from datetime import timedelta
 import click
 
 from monitor.cli import AppContext, pass_app
+from monitor.cli.params import DURATION
 
 __all__ = ["db"]
-
-
-class DurationType(click.ParamType):
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        from monitor.config import parse_duration
-
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DURATION = DurationType()
 
 
 @click.group()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli import AppContext, pass_app
-from monitor.cli.db_cmd import DURATION
+from monitor.cli.params import DURATION
 
 __all__ = ["export"]
 

@@ -17,12 +17,12 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from monitor import __version__ as _VERSION
 from monitor.collect.markup import Document, decode_body
 from monitor.errors import FetchError
 
 __all__ = ["FetchResult", "HTTPStatusError", "PoliteClient", "user_agent"]
 
-_VERSION = "0.1.0"
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _CHUNK = 64 * 1024
 

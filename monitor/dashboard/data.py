@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.engine import make_url
 
 from monitor.store.schema import aggregates, alert_states, comments, scores, slur_candidates, sources
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = [
     "AlertRow",
@@ -158,7 +161,7 @@ def _daemon(value: Any, now: datetime) -> DaemonInfo:
     return DaemonInfo(state, pid if isinstance(pid, int) else None, heartbeat)
 
 
-def _source_rows(conn: Any, config: Any, starts: tuple[datetime, ...], window: timedelta,
+def _source_rows(conn: Any, config: Config, starts: tuple[datetime, ...], window: timedelta,
                  targets: list[str], focus: str | None) -> list[SourceRow]:
     size = int(window.total_seconds())
     query = (select(aggregates.c.window_start, aggregates.c.scope_key, aggregates.c.comment_count,
@@ -272,7 +275,7 @@ def _toxic_comments(conn: Any, since: datetime, focus: str | None) -> list[Toxic
             for r in conn.execute(query)]
 
 
-def load_snapshot(engine: Engine, config: Any, now: datetime | None = None, *,
+def load_snapshot(engine: Engine, config: Config, now: datetime | None = None, *,
                   span: timedelta = timedelta(hours=24), source: str | None = None) -> Snapshot:
     """Read one frame's data: sources summarised over `span` before `now`, alerts, coinages and
     the most toxic recent comments; `source` narrows everything source-specific to one source."""

@@ -15,22 +15,20 @@ import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from rich.layout import Layout
 from rich.text import Text
 
-from monitor.config import parse_duration
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+
 from monitor.dashboard.data import Snapshot
 from monitor.dashboard.widgets import NATURAL_HEIGHT, WIDGETS
 from monitor.errors import ConfigError
+from monitor.validation import Invalid, TomlModel, duration, problems, strict, whole_number
 
 __all__ = ["DashboardSpec", "Region", "available_layouts", "build_layout", "load_layout",
            "parse_layout"]
-
-_TOP_KEYS = {"title", "span", "refresh", "per_source", "region"}
-_REGION_KEYS = {"name", "widget", "region", "split", "size", "max_size", "ratio", "minimum_size",
-                "min_width", "min_height"}
 
 
 @dataclass(frozen=True)
@@ -64,93 +62,119 @@ class DashboardSpec:
     root: Region
 
 
-def _fail(path: Path, key: str, message: str, fix: str | None = None) -> ConfigError:
-    return ConfigError(message, file=str(path), key=key, fix=fix)
-
-
-def _int(path: Path, key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(path, key, f"expected a whole number ≥ {minimum}, got {value!r}")
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid("every region needs a name", 'e.g. name = "alerts"')
     return value
 
 
-def _region(path: Path, key: str, raw: Any, names: set[str]) -> Region:
-    if not isinstance(raw, dict):
-        raise _fail(path, key, "expected a table", "write regions as [[region]] tables")
-    unknown = sorted(set(raw) - _REGION_KEYS)
-    if unknown:
-        raise _fail(path, f"{key}.{unknown[0]}", "unknown key",
-                    "accepted: " + ", ".join(sorted(_REGION_KEYS)))
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise _fail(path, f"{key}.name", "every region needs a name", 'e.g. name = "alerts"')
-    if name in names:
-        raise _fail(path, f"{key}.name", f"duplicate region name {name!r}", "names must be unique")
-    names.add(name)
-    widget = raw.get("widget")
-    children_raw = raw.get("region")
-    if (widget is None) == (children_raw is None):
-        raise _fail(path, key, "a region needs exactly one of `widget` or child [[…region]] tables")
-    if widget is not None and widget not in WIDGETS:
-        raise _fail(path, f"{key}.widget", f"unknown widget {widget!r}",
-                    "accepted: " + ", ".join(sorted(WIDGETS)))
-    children: tuple[Region, ...] = ()
-    if children_raw is not None:
-        if not isinstance(children_raw, list) or not children_raw:
-            raise _fail(path, f"{key}.region", "expected one or more [[…region]] tables")
-        children = tuple(_region(path, f"{key}.region[{i}]", child, names)
-                         for i, child in enumerate(children_raw))
-    split = raw.get("split", "column")
-    if split not in ("column", "row"):
-        raise _fail(path, f"{key}.split", f"expected 'column' or 'row', got {split!r}")
-    size = raw.get("size")
-    auto = size == "auto"
-    if size is not None and not auto:
-        size = _int(path, f"{key}.size", size, 1)
-    return Region(
-        name=name, widget=widget, children=children, split=split,
-        size=None if auto else size, auto=auto,
-        max_size=_int(path, f"{key}.max_size", raw["max_size"], 1) if "max_size" in raw else None,
-        ratio=_int(path, f"{key}.ratio", raw.get("ratio", 1), 1),
-        minimum_size=_int(path, f"{key}.minimum_size", raw.get("minimum_size", 1), 1),
-        min_width=_int(path, f"{key}.min_width", raw.get("min_width", 0), 0),
-        min_height=_int(path, f"{key}.min_height", raw.get("min_height", 0), 0),
-    )
+def _widget(value: Any) -> Any:
+    if value is not None and value not in WIDGETS:
+        raise Invalid(f"unknown widget {value!r}", "accepted: " + ", ".join(sorted(WIDGETS)))
+    return value
 
 
-def _duration(path: Path, key: str, value: Any, default: timedelta) -> timedelta:
-    if value is None:
-        return default
-    try:
-        result = parse_duration(value)
-    except ValueError as exc:
-        raise _fail(path, key, str(exc)) from None
-    if result.total_seconds() <= 0:
-        raise _fail(path, key, f"expected a positive duration, got {value!r}")
-    return result
+def _children(value: Any) -> Any:
+    if value is not None and (not isinstance(value, list) or not value):
+        raise Invalid("expected one or more [[…region]] tables")
+    return value
+
+
+def _table(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise Invalid("expected a table", "write regions as [[region]] tables")
+    return value
+
+
+def _split(value: Any) -> str:
+    if value not in ("column", "row"):
+        raise Invalid(f"expected 'column' or 'row', got {value!r}")
+    return value
+
+
+def _size(value: Any) -> int | str | None:
+    return value if value is None or value == "auto" else whole_number(1).func(value)
+
+
+_AtLeast1 = Annotated[int, whole_number(1)]
+_AtLeast0 = Annotated[int, whole_number(0)]
+
+
+class RegionTable(TomlModel):
+    """A `[[region]]` table as written."""
+
+    name: Annotated[str, BeforeValidator(_name)] = Field("", validate_default=True)
+    widget: Annotated[str | None, BeforeValidator(_widget)] = None
+    region: Annotated[list[Annotated[RegionTable, BeforeValidator(_table)]] | None,
+                      BeforeValidator(_children)] = None
+    split: Annotated[str, BeforeValidator(_split)] = "column"
+    size: Annotated[int | str | None, BeforeValidator(_size)] = None
+    max_size: _AtLeast1 | None = None
+    ratio: _AtLeast1 = 1
+    minimum_size: _AtLeast1 = 1
+    min_width: _AtLeast0 = 0
+    min_height: _AtLeast0 = 0
+
+    @model_validator(mode="after")
+    def _one_content(self) -> RegionTable:
+        if (self.widget is None) == (self.region is None):
+            raise Invalid("a region needs exactly one of `widget` or child [[…region]] tables")
+        return self
+
+    def spec(self) -> Region:
+        return Region(
+            name=self.name, widget=self.widget, children=tuple(r.spec() for r in self.region or ()),
+            split=self.split, size=None if self.size == "auto" else self.size,  # type: ignore[arg-type]
+            auto=self.size == "auto", max_size=self.max_size, ratio=self.ratio,
+            minimum_size=self.minimum_size, min_width=self.min_width, min_height=self.min_height)
+
+
+class LayoutFile(TomlModel):
+    """A dashboards/*.toml file as written."""
+
+    title: Annotated[str | None, strict(str, "a string")] = None
+    span: Annotated[timedelta, duration(positive=True)] = timedelta(hours=24)
+    refresh: Annotated[timedelta, duration(positive=True)] = timedelta(seconds=5)
+    per_source: Annotated[bool, strict(bool, "true or false")] = False
+    region: list[Annotated[RegionTable, BeforeValidator(_table)]] = Field(default_factory=list,
+                                                                           validate_default=True)
+
+    @field_validator("region")
+    @classmethod
+    def _some_regions(cls, value: list[RegionTable]) -> list[RegionTable]:
+        if not value:
+            raise Invalid("no [[region]] tables", "a layout needs at least one region")
+        return value
+
+
+def _duplicate_name(regions: list[RegionTable], key: str, names: set[str]) -> tuple[str, str] | None:
+    """The key and name of the first region whose name an earlier one already has, if any."""
+    for i, region in enumerate(regions):
+        here = f"{key}[{i}]"
+        if region.name in names:
+            return f"{here}.name", region.name
+        names.add(region.name)
+        found = _duplicate_name(region.region or [], f"{here}.region", names)
+        if found:
+            return found
+    return None
 
 
 def parse_layout(raw: dict[str, Any], path: Path) -> DashboardSpec:
     """Validate a parsed layout file; errors name the file and the key."""
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        raise _fail(path, unknown[0], "unknown key", "accepted: " + ", ".join(sorted(_TOP_KEYS)))
-    regions = raw.get("region")
-    if not isinstance(regions, list) or not regions:
-        raise _fail(path, "region", "no [[region]] tables", "a layout needs at least one region")
-    title = raw.get("title", path.stem)
-    if not isinstance(title, str):
-        raise _fail(path, "title", f"expected a string, got {title!r}")
-    per_source = raw.get("per_source", False)
-    if not isinstance(per_source, bool):
-        raise _fail(path, "per_source", f"expected true or false, got {per_source!r}")
-    names: set[str] = set()
-    children = tuple(_region(path, f"region[{i}]", r, names) for i, r in enumerate(regions))
+    try:
+        layout = LayoutFile.model_validate(raw)
+    except ValidationError as exc:
+        key, message, fix = next(problems(exc, LayoutFile))
+        raise ConfigError(message, file=str(path), key=key, fix=fix) from None
+    duplicate = _duplicate_name(layout.region, "region", set())
+    if duplicate:
+        raise ConfigError(f"duplicate region name {duplicate[1]!r}", file=str(path), key=duplicate[0],
+                          fix="names must be unique")
     return DashboardSpec(
-        name=path.stem, path=path, title=title,
-        span=_duration(path, "span", raw.get("span"), timedelta(hours=24)),
-        refresh=_duration(path, "refresh", raw.get("refresh"), timedelta(seconds=5)),
-        per_source=per_source, root=Region(name="root", children=children),
+        name=path.stem, path=path, title=path.stem if layout.title is None else layout.title,
+        span=layout.span, refresh=layout.refresh, per_source=layout.per_source,
+        root=Region(name="root", children=tuple(r.spec() for r in layout.region)),
     )
 
 

@@ -12,11 +12,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from monitor.demo.content import BLOGS
 from monitor.errors import InputError, MonitorError, StoreError
 from monitor.pidlock import PidFileLock
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = ["DEMO_RULE", "DemoSummary", "SOURCE_NAMES", "run_demo", "write_demo_config"]
 
@@ -213,7 +216,7 @@ def _keyboard_until(stop: threading.Event, deadline: float | None) -> Any:
     return DemoKeyboard(sys.stdin)
 
 
-def _show_dashboard(config: Any, engine: Any, stop: threading.Event, deadline: float | None,
+def _show_dashboard(config: Config, engine: Any, stop: threading.Event, deadline: float | None,
                     console: Any) -> None:
     from datetime import timedelta
 

@@ -6,9 +6,13 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Annotated, Any, Callable, Iterable, Mapping
+
+from pydantic import (BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from monitor.errors import ConfigError
+from monitor.validation import Invalid, TomlModel, problems, strict
 
 __all__ = [
     "KINDS",
@@ -107,122 +111,214 @@ def _read(path: Path) -> dict[str, Any]:
                           fix="`monitor slurs check` validates the folder") from None
 
 
-def _word_list(value: Any, path: Path, key: str) -> tuple[str, ...]:
+def _words(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError("expected a list of non-empty strings", file=str(path), key=key)
+        raise Invalid("expected a list of non-empty strings")
     return tuple(fold(v.strip()) for v in value)
 
 
+_Words = Annotated[tuple[str, ...], BeforeValidator(_words)]
+
+
+def _table(what: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise Invalid(f"expected a table{what}")
+        return value
+
+    return check
+
+
+def _fail(exc: ValidationError, model: type[TomlModel], path: Path,
+          unknown: Callable[[list[str]], tuple[str, str | None]]) -> ConfigError:
+    """The first problem of a lexicon file as a ConfigError (file: key: message (fix))."""
+    key, message, fix = next(problems(exc, model, unknown))
+    return ConfigError(message, file=str(path), key=key or None, fix=fix)
+
+
+class _TargetTable(TomlModel):
+    """A [targets.KEY] table of targets.toml."""
+
+    label: Annotated[str | None, strict(str, "a string for label")] = None
+    names: _Words = ()
+    stems: _Words = ()
+    roots: _Words = ()
+    roots_alone: _Words = ()
+
+    @model_validator(mode="after")
+    def _named(self) -> _TargetTable:
+        if not self.names and not self.stems:
+            raise Invalid("needs at least one of names or stems")
+        return self
+
+
+class _TargetsFile(TomlModel):
+    model_config = ConfigDict(extra="ignore")
+
+    targets: dict[str, Annotated[_TargetTable, BeforeValidator(_table(""))]] = Field(
+        default_factory=dict, validate_default=True)
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _some(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not value:
+            raise Invalid("no [targets.KEY] tables",
+                          "declare each slur target as [targets.KEY] with names and stems")
+        return value
+
+
 def _load_targets(path: Path) -> dict[str, TargetNames]:
-    raw = _read(path)
-    tables = raw.get("targets")
-    if not isinstance(tables, dict) or not tables:
-        raise ConfigError("no [targets.KEY] tables", file=str(path), key="targets",
-                          fix="declare each slur target as [targets.KEY] with names and stems")
-    targets: dict[str, TargetNames] = {}
-    allowed = {"label", "names", "stems", "roots", "roots_alone"}
-    for key, table in tables.items():
-        where = f"targets.{key}"
-        if not isinstance(table, dict):
-            raise ConfigError("expected a table", file=str(path), key=where)
-        unknown = set(table) - allowed
-        if unknown:
-            raise ConfigError(f"unknown field(s) {', '.join(sorted(unknown))}", file=str(path),
-                              key=where, fix=f"allowed: {', '.join(sorted(allowed))}")
-        lists = {name: _word_list(table.get(name, []), path, f"{where}.{name}")
-                 for name in ("names", "stems", "roots", "roots_alone")}
-        if not lists["names"] and not lists["stems"]:
-            raise ConfigError("needs at least one of names or stems", file=str(path), key=where)
-        label = table.get("label", key)
-        if not isinstance(label, str):
-            raise ConfigError("label must be a string", file=str(path), key=f"{where}.label")
-        targets[key] = TargetNames(key=key, label=label, **lists)
-    return targets
+    try:
+        parsed = _TargetsFile.model_validate(_read(path))
+    except ValidationError as exc:
+        raise _fail(exc, _TargetsFile, path, lambda allowed: (
+            "unknown field", f"allowed: {', '.join(allowed)}")) from None
+    return {key: TargetNames(key=key, label=key if table.label is None else table.label,
+                             names=table.names, stems=table.stems, roots=table.roots,
+                             roots_alone=table.roots_alone)
+            for key, table in parsed.targets.items()}
+
+
+class _MorphemeTable(TomlModel):
+    prefixes: _Words = ()
+    suffixes: _Words = ()
+    short: _Words = ()
+    blends: _Words = ()
+
+
+_Morphemes = Annotated[_MorphemeTable | None, BeforeValidator(_table(""))]
+
+
+class _MorphemesFile(TomlModel):
+    """morphemes.toml: one table per language."""
+
+    de: _Morphemes = None
+    en: _Morphemes = None
+    ru: _Morphemes = None
+    any: _Morphemes = None
 
 
 def _load_morphemes(path: Path) -> dict[str, Morphemes]:
     raw = _read(path)
-    result: dict[str, Morphemes] = {}
-    for lang, table in raw.items():
-        if lang not in LANGS or not isinstance(table, dict):
-            raise ConfigError(f"unknown language table [{lang}]", file=str(path), key=lang,
-                              fix=f"use one of {', '.join(LANGS[:-1])}")
-        unknown = set(table) - {"prefixes", "suffixes", "short", "blends"}
-        if unknown:
-            raise ConfigError(f"unknown field(s) {', '.join(sorted(unknown))}", file=str(path),
-                              key=lang, fix="allowed: prefixes, suffixes, short, blends")
-        result[lang] = Morphemes(**{name: frozenset(_word_list(value, path, f"{lang}.{name}"))
-                                    for name, value in table.items()})
-    return result
+    try:
+        parsed = _MorphemesFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _fail(exc, _MorphemesFile, path, lambda allowed: (
+            ("unknown language table", f"use one of {', '.join(LANGS[:-1])}") if allowed == sorted(LANGS)
+            else ("unknown field", f"allowed: {', '.join(allowed)}"))) from None
+    return {lang: Morphemes(**{name: frozenset(words) for name, words in table})
+            for lang in raw if (table := getattr(parsed, lang)) is not None}
 
 
-def _entry(raw: Any, path: Path, index: int, default_lang: str,
-           targets: Iterable[str]) -> LexiconEntry:
-    label = raw.get("term") or raw.get("pattern") if isinstance(raw, dict) else None
-    where = f"entries[{index}]" + (f" ({label})" if label else "")
+def _non_empty(value: Any) -> Any:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise Invalid("field 'term' must be a non-empty string")
+    return value
 
-    def bad(message: str, fix: str | None = None) -> ConfigError:
-        return ConfigError(message, file=str(path), key=where, fix=fix)
 
-    if not isinstance(raw, dict):
-        raise bad("expected a table with term, target, kind, severity")
-    unknown = set(raw) - {"term", "pattern", "target", "kind", "severity", "lang", "note"}
-    if unknown:
-        raise bad(f"unknown field(s) {', '.join(sorted(unknown))}",
-                  "allowed: term, pattern, target, kind, severity, lang, note")
-    term, pattern = raw.get("term"), raw.get("pattern")
-    if term is None and pattern is None:
-        raise bad("needs a term or a pattern")
-    if term is not None and (not isinstance(term, str) or not term.strip()):
-        raise bad("field 'term' must be a non-empty string")
-    if pattern is not None:
-        if not isinstance(pattern, str):
-            raise bad("field 'pattern' must be a string")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise bad(f"field 'pattern' is not a valid regex: {exc}") from None
-    elif " " in term.strip():
-        # Several words: matched as a phrase, inflection of the last word allowed.
-        words = [re.escape(fold(w)) for w in term.split()]
-        pattern = r"\b" + r"\s+".join(words) + r"\w{0,3}\b"
-    target = raw.get("target")
-    known = sorted(targets)
-    if not isinstance(target, str) or target not in known:
-        raise bad(f"field 'target' is {target!r}, not a known target",
-                  f"use one of {', '.join(known)} or add it to {TARGETS_FILE}")
-    kind = raw.get("kind", "slur")
-    if kind not in KINDS:
-        raise bad(f"field 'kind' is {kind!r}", f"use one of {', '.join(KINDS)}")
-    severity = raw.get("severity", 2)
-    if not isinstance(severity, int) or isinstance(severity, bool) or not 1 <= severity <= 3:
-        raise bad(f"field 'severity' is {severity!r}", "use 1 (mild), 2 or 3 (severe)")
-    lang = raw.get("lang", default_lang)
-    if lang not in LANGS:
-        raise bad(f"field 'lang' is {lang!r}", f"use one of {', '.join(LANGS)}")
-    note = raw.get("note", "")
-    if not isinstance(note, str):
-        raise bad("field 'note' must be a string")
-    return LexiconEntry(term=(term or pattern).strip(), target=target, kind=kind,
-                        severity=severity, lang=lang, note=note, pattern=pattern,
-                        source=path.name)
+def _regex(value: Any) -> Any:
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        raise Invalid("field 'pattern' must be a string")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise Invalid(f"field 'pattern' is not a valid regex: {exc}") from None
+    return value
+
+
+def _one_of(name: str, allowed: Iterable[Any], fix: str) -> Callable[[Any], Any]:
+    allowed = tuple(allowed)
+
+    def check(value: Any) -> Any:
+        if value is not None and (value not in allowed or isinstance(value, bool)):
+            raise Invalid(f"field {name!r} is {value!r}", fix)
+        return value
+
+    return check
+
+
+def _note(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise Invalid("field 'note' must be a string")
+    return value
+
+
+class _EntryTable(TomlModel):
+    """One inline table of an entry file's `entries` list."""
+
+    term: Annotated[str | None, BeforeValidator(_non_empty)] = None
+    pattern: Annotated[str | None, BeforeValidator(_regex)] = None
+    target: str | None = Field(None, validate_default=True)
+    kind: Annotated[str, BeforeValidator(_one_of("kind", KINDS, f"use one of {', '.join(KINDS)}"))] = "slur"
+    severity: Annotated[int, BeforeValidator(_one_of("severity", (1, 2, 3), "use 1 (mild), 2 or 3 (severe)"))] = 2
+    lang: Annotated[str | None, BeforeValidator(_one_of("lang", LANGS, f"use one of {', '.join(LANGS)}"))] = None
+    note: Annotated[str, BeforeValidator(_note)] = ""
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _known_target(cls, value: Any, info: ValidationInfo) -> Any:
+        known = sorted((info.context or {}).get("targets", ()))
+        if not isinstance(value, str) or value not in known:
+            raise Invalid(f"field 'target' is {value!r}, not a known target",
+                          f"use one of {', '.join(known)} or add it to {TARGETS_FILE}")
+        return value
+
+    @model_validator(mode="after")
+    def _term_or_pattern(self) -> _EntryTable:
+        if self.term is None and self.pattern is None:
+            raise Invalid("needs a term or a pattern")
+        return self
+
+
+class _EntryFile(TomlModel):
+    """An entry file: a default `lang` and the `entries` list."""
+
+    lang: Annotated[str, BeforeValidator(_one_of("lang", LANGS, f"use one of {', '.join(LANGS)}"))] = "any"
+    entries: list[Annotated[_EntryTable, BeforeValidator(
+        _table(" with term, target, kind, severity"))]] = []
+
+    @field_validator("entries", mode="before")
+    @classmethod
+    def _a_list(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise Invalid("expected a list of entries")
+        return value
 
 
 def _load_entries(path: Path, targets: Iterable[str]) -> list[LexiconEntry]:
     raw = _read(path)
-    unknown = set(raw) - {"lang", "entries"}
-    if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", file=str(path),
-                          fix="an entry file holds `lang` and an `entries` list")
-    default_lang = raw.get("lang", "any")
-    if default_lang not in LANGS:
-        raise ConfigError(f"lang is {default_lang!r}", file=str(path), key="lang",
-                          fix=f"use one of {', '.join(LANGS)}")
-    entries = raw.get("entries", [])
-    if not isinstance(entries, list):
-        raise ConfigError("expected a list of entries", file=str(path), key="entries")
-    known = list(targets)
-    return [_entry(item, path, i, default_lang, known) for i, item in enumerate(entries)]
+    try:
+        parsed = _EntryFile.model_validate(raw, context={"targets": list(targets)})
+    except ValidationError as exc:
+        key, message, fix = next(problems(exc, _EntryFile, lambda allowed: (
+            "unknown field", f"allowed: {', '.join(allowed)}")))
+        found = re.match(r"entries\[(\d+)\]\.?(.*)", key)
+        if found:
+            # Entries are found by their term: entries[12] (Natod), and the field in the message.
+            item = raw["entries"][int(found.group(1))]
+            label = item.get("term") or item.get("pattern") if isinstance(item, dict) else None
+            field_name = found.group(2)
+            key = f"entries[{found.group(1)}]" + (f" ({label})" if label else "")
+            if message in ("unknown field", "required value is missing"):
+                message = f"{message} {field_name!r}"
+        elif message == "unknown field":
+            message, fix = f"unknown key {key!r}", "an entry file holds `lang` and an `entries` list"
+            key = ""
+        raise ConfigError(message, file=str(path), key=key or None, fix=fix) from None
+    entries = []
+    for table in parsed.entries:
+        term, pattern = table.term, table.pattern
+        if pattern is None and " " in term.strip():  # type: ignore[union-attr]
+            # Several words: matched as a phrase, inflection of the last word allowed.
+            words = [re.escape(fold(w)) for w in term.split()]  # type: ignore[union-attr]
+            pattern = r"\b" + r"\s+".join(words) + r"\w{0,3}\b"
+        entries.append(LexiconEntry(term=(term or pattern).strip(), target=table.target,  # type: ignore[arg-type]
+                                    kind=table.kind, severity=table.severity,
+                                    lang=table.lang or parsed.lang, note=table.note, pattern=pattern,
+                                    source=path.name))
+    return entries
 
 
 def load_lexicon(directory: Path | str, extra_targets: Mapping[str, Any] | None = None) -> Lexicon:

@@ -7,12 +7,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
 from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, fold, load_lexicon
 from monitor.score.normalize import normalize
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = ["LexiconSlurDetector", "detector_from_config", "is_established"]
 
@@ -420,7 +423,7 @@ def _without_overlaps(hits: list[SlurHit]) -> list[SlurHit]:
     return kept
 
 
-def detector_from_config(config: Any, use_lexicon: bool = True) -> LexiconSlurDetector:
+def detector_from_config(config: Config, use_lexicon: bool = True) -> LexiconSlurDetector:
     """The detector for `config`: its lexicon folder and targets; `use_lexicon=False` leaves
     only discovery (`monitor score --no-lexicon`, or scoring.use_lexicon = false)."""
     directory = Path(config.lexicon_dir)

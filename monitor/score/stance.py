@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from monitor.errors import ModelError
 from monitor.score.base import SlurHit, StanceResult
 from monitor.score.normalize import Normalized, normalize
 from monitor.score.targets import Mention, TargetMatcher
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = [
     "CUE_FEATURES",
@@ -448,7 +451,7 @@ class TargetStanceScorer:
         return self.model.heads.get(key) or self.model.heads[GENERIC_HEAD]
 
 
-def scorer_from_config(config: Any, model_path: Path | None = None,
+def scorer_from_config(config: Config, model_path: Path | None = None,
                        vectors: VectorSource | None = None) -> TargetStanceScorer:
     """The stance scorer for `config.targets`, with the shipped model (or `model_path`);
     `vectors` shares an already loaded built-in toxicity model instead of loading another."""

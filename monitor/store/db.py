@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from monitor.errors import StoreError
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = ["MIGRATIONS_DIR", "current_revision", "engine_for_url", "head_revision", "open_engine",
            "upgrade"]
@@ -133,7 +136,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         raise StoreError(_describe(exc, str(engine.url))) from None
 
 
-def open_engine(config: Any, *, migrate: bool = True) -> Engine:
+def open_engine(config: Config, *, migrate: bool = True) -> Engine:
     """The configured database, migrated to the current schema unless `migrate` is False."""
     engine = engine_for_url(config.database.url, busy_timeout_s=config.database.busy_timeout_s,
                             pool_size=config.database.pool_size)

@@ -11,13 +11,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.store.schema import (articles, collection_runs, comment_revisions, comments, scores,
                                   slur_occurrences, sources, state)
+
+if TYPE_CHECKING:
+    from monitor.config import Config
 
 __all__ = [
     "ArticleRecord",
@@ -66,11 +69,11 @@ class Privacy:
     store_author_names: bool = False
 
     @classmethod
-    def from_config(cls, config: Any) -> Privacy:
+    def from_config(cls, config: Config) -> Privacy:
         return cls(load_secret(config), config.privacy.store_author_names)
 
 
-def load_secret(config: Any) -> bytes:
+def load_secret(config: Config) -> bytes:
     """The HMAC key: privacy.secret / MONITOR_SECRET, else a random key kept in the data dir."""
     if config.privacy.secret:
         return config.privacy.secret.encode("utf-8")

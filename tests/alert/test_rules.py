@@ -91,3 +91,14 @@ def test_rule_test_with_a_wrong_expectation_fails_and_says_why(tmp_path):
     assert "Hot at 5m: expected firing {'labels': {'source': 's'}}, got no firing alert" in result.failures[0]
     out = CliRunner().invoke(cli, ["rules", "test", str(test)])
     assert out.exit_code == 1 and "FAIL" in out.output and "0 passed, 1 failed" in out.output
+
+
+def test_a_misspelt_key_in_a_rule_test_is_an_error_not_a_silent_pass(tmp_path):
+    (tmp_path / "r.toml").write_text(GOOD)
+    test = tmp_path / "r_test.toml"
+    test.write_text('rule_files = ["r.toml"]\n\n[[tests]]\nname = "calm hour"\n\n[[tests.series]]\n'
+                    'source = "s"\ntoxic_share = "0.1"\n\n[[tests.alerts]]\neval_time = "5m"\n'
+                    'alertname = "Hot"\nexp_alert = [{ labels = { source = "s" } }]\n')
+    [result] = run_files([test])
+    assert result.failures == ["bad test definition: alerts[0].exp_alert: unknown key "
+                               "(accepted: alertname, eval_time, exp_alerts)"]

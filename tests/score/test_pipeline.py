@@ -11,7 +11,7 @@ from monitor.config import load_config
 from monitor.score.base import ScoreInput, SlurHit, StanceResult
 from monitor.score.pipeline import ScoringPipeline, build_backends
 from monitor.score.toxicity import load_builtin
-from tests.score.test_detoxify_backend import make_bundle
+from tests.score.detoxify_bundles import make_bundle
 from tests.conftest import make_config_dir
 
 
