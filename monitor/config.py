@@ -118,7 +118,7 @@ class ScoringSettings(_Section):
     @field_validator("pipeline")
     @classmethod
     def _known_components(cls, value: list[str]) -> list[str]:
-        from monitor.score.components import COMPONENTS
+        from monitor.score.registry import COMPONENTS
 
         for name in value:
             if name not in COMPONENTS:

@@ -4,8 +4,8 @@ A component is built by its factory from the config (raising `NotConfigured(reas
 cannot run), then called once per batch. The batch carries what every component may read — the
 raw texts, their normalisations with offsets into the originals, the languages, vectors computed
 on first use and shared — and each component's results under its own name. `scoring.pipeline`
-in the config orders them. A new scorer is one module with a factory plus one `COMPONENTS` line
-(or a `register` call); its per-comment values (floats, or dicts of floats) land in
+in the config orders them. A new scorer is one module with a factory plus one line in
+`monitor.score.registry.COMPONENTS` (or a `register` call); its per-comment values (floats, or dicts of floats) land in
 `CommentScore.attributes` under its name.
 """
 
@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 import numpy as np
 
 from monitor.errors import ModelError, NotConfigured
-from monitor.score.base import ScoreInput, SlurDetector, StanceScorer, ToxicityScore
+from monitor.score.base import ScoreInput, SlurDetector, StanceScorer
+from monitor.score.registry import COMPONENTS, DEFAULT_PIPELINE
 
 if TYPE_CHECKING:
     from monitor.score.normalize import Normalized
-    from monitor.score.pipeline import Route
+    from monitor.score.routing import Route
 
 __all__ = [
     "COMPONENTS",
@@ -40,13 +41,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# name -> "module:factory". Order here is not run order: `scoring.pipeline` sets that.
-COMPONENTS: dict[str, str] = {
-    "toxicity": "monitor.score.components:toxicity_factory",
-    "slurs": "monitor.score.components:slurs_factory",
-    "stance": "monitor.score.components:stance_factory",
-}
-DEFAULT_PIPELINE = ("toxicity", "slurs", "stance")
 
 VectorFn = Callable[[Sequence[str]], np.ndarray]
 
@@ -226,7 +220,7 @@ class StanceComponent:
 
 
 def toxicity_factory(shared: Shared) -> ToxicityComponent:
-    from monitor.score.pipeline import build_backends
+    from monitor.score.routing import build_backends
 
     routes, notes = shared.get("toxicity-routes", lambda: build_backends(shared.config))
     shared.loaded.setdefault("notes", []).extend(n for n in notes

@@ -39,7 +39,8 @@ def broken_factory(shared: Shared) -> Sarcasm:
 
 @pytest.fixture()
 def toy_components(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(components, "COMPONENTS", dict(components.COMPONENTS))
+    monkeypatch.setattr(components, "COMPONENTS", components.COMPONENTS.copy())
+    monkeypatch.setattr("monitor.score.registry.COMPONENTS", components.COMPONENTS)
     monkeypatch.setattr(components, "_FACTORIES", {})
     register("sarcasm", sarcasm_factory)
     register("irony", broken_factory)
