@@ -17,7 +17,7 @@ def models() -> None:
     """Train and evaluate the built-in models, fetch Detoxify for offline use, show what is installed."""
 
 
-_DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_DATA_DIR, else ../shared/data "
+_DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_LABELLED_DATA, else ../shared/data "
               "beside the checkout).")
 
 

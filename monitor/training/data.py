@@ -50,8 +50,8 @@ class Dataset:
 
 
 def data_root() -> Path:
-    """`MONITOR_DATA_DIR`, else `../shared/data` next to the checkout or the working directory."""
-    env = os.environ.get("MONITOR_DATA_DIR")
+    """`MONITOR_LABELLED_DATA`, else `../shared/data` next to the checkout or the working directory."""
+    env = os.environ.get("MONITOR_LABELLED_DATA")
     if env:
         return Path(env)
     for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
@@ -69,7 +69,7 @@ def own_root() -> Path:
 def _need(path: Path) -> Path:
     if not path.is_file():
         raise InputError(f"{path} not found: put the labelled public sets in ../shared/data "
-                         "or set MONITOR_DATA_DIR to their folder")
+                         "or set MONITOR_LABELLED_DATA to their folder")
     return path
 
 

@@ -268,7 +268,7 @@ def train(root: Path | None = None, *, sets: Sequence[str] = TOXICITY_SETS,
     everything = load_many(sets, root, task="toxicity",
                            stated_licence_only=stated_licence_only) + list(extra)
     if not everything:
-        raise InputError("no toxicity training data: check the data folder (MONITOR_DATA_DIR)")
+        raise InputError("no toxicity training data: check the data folder (MONITOR_LABELLED_DATA)")
     examples = [e for e in everything if e.split == "train"]
     held = [e for e in everything if e.split != "train"]
     lexicon_path = lexicon_file or own_root() / LEXICON_FILE

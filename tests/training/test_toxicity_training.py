@@ -88,7 +88,7 @@ def test_bad_training_file_names_the_line(tmp_path: Path) -> None:
 
 
 def test_missing_data_folder_says_where_to_put_it(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="MONITOR_DATA_DIR"):
+    with pytest.raises(InputError, match="MONITOR_LABELLED_DATA"):
         train(tmp_path / "nowhere", sets=("olid",))
 
 
