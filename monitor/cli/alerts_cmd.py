@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import click
 
@@ -115,12 +116,36 @@ def silence(app: AppContext, matchers: dict[str, str], duration: timedelta, comm
     from monitor.text import one_line
 
     now = datetime.now(timezone.utc)
-    with open_engine(app.config).begin() as conn:
+    engine = open_engine(app.config)
+    known = _known_labels(app.config, engine)
+    for name in matchers:
+        if name not in known:
+            import difflib
+
+            hint = next(iter(difflib.get_close_matches(name, sorted(known), n=1)), None)
+            raise click.BadParameter(
+                f"no alert has the label {one_line(name)!r}"
+                + (f" (did you mean {hint!r}?)" if hint else "")
+                + f"; labels in use: {', '.join(sorted(known))}", param_hint="--match")
+    with engine.begin() as conn:
         new_id = conn.execute(insert(silences).values(
             matchers=matchers, starts_at=now, ends_at=now + duration, comment=comment or None,
             created_at=now)).inserted_primary_key[0]
     shown = " ".join(f"{k}={one_line(v)}" for k, v in matchers.items())
     click.echo(f"silence #{new_id}: {shown} until {now + duration:%Y-%m-%d %H:%M} UTC")
+
+
+def _known_labels(config: Any, engine: Any) -> set[str]:
+    """Label names a silence can match: the monitor's own, the rules' and the stored alerts'."""
+    from monitor.alert.evaluate import load_states
+    from monitor.alert.rules import check_files, rule_files
+
+    known = {"alertname", "scope", "window", "source", "article"}
+    groups, _ = check_files(rule_files([], config.rules_dir), targets=sorted(config.targets))
+    known.update(name for group in groups for rule in group.rules for name in rule.labels)
+    with engine.connect() as conn:
+        known.update(name for state in load_states(conn).values() for name in state.labels)
+    return known
 
 
 @alerts.command("unsilence")

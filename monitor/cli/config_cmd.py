@@ -58,6 +58,8 @@ def toml_value(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, timedelta):
+        from monitor.alert.rules import format_duration
+
         return toml_value(format_duration(value))
     if isinstance(value, PurePath):
         return toml_value(str(value))
@@ -67,14 +69,3 @@ def toml_value(value: object) -> str | None:
         return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
     return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
 
-
-def format_duration(value: object) -> str:
-    """A timedelta in the config's own notation, the largest unit that divides it: 90d, 15m, 30s."""
-    from datetime import timedelta
-
-    assert isinstance(value, timedelta)
-    seconds = value.total_seconds()
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"

@@ -11,7 +11,9 @@ from monitor.cli import AppContext, pass_app
 
 __all__ = ["models"]
 
-_GERMEVAL = Path("../shared/data/germeval2018/germeval2018.training.txt")
+# Inside the project, whatever the working directory; the file itself is not shipped (licence).
+_PROJECT = Path(__file__).resolve().parents[2]
+_GERMEVAL = _PROJECT / "datasets" / "germeval2018" / "germeval2018.training.txt"
 
 
 @click.group()
@@ -21,9 +23,10 @@ def models() -> None:
 
 @models.command()
 @click.option("--germeval", type=click.Path(dir_okay=False, path_type=Path), default=_GERMEVAL,
-              show_default=True, help="GermEval 2018 training file (read, never copied).")
+              envvar="MONITOR_GERMEVAL", show_default=True,
+              help="GermEval 2018 training file (read, never copied). Env: MONITOR_GERMEVAL.")
 @click.option("--own-data", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("datasets/toxicity"), show_default=True,
+              default=_PROJECT / "datasets" / "toxicity", show_default=True,
               help="Folder of our own labelled <lang>.tsv files (pair, label, text).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the weights, metadata and model card "
@@ -33,6 +36,10 @@ def models() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Fold assignment seed.")
 def train(germeval: Path, own_data: Path, out: Path | None, folds: int, seed: int) -> None:
     """Cross-validate and train the built-in toxicity model (single-threaded, a few minutes)."""
+    if not germeval.is_file():
+        raise click.BadParameter(
+            f"no GermEval 2018 training file at {germeval}: put germeval2018.training.txt there "
+            "(it is not shipped) or give its path", param_hint="--germeval")
     from monitor.score.toxicity import MODEL_DIR
     from monitor.score.train_toxicity import render_card, save
     from monitor.score.train_toxicity import train as run_training

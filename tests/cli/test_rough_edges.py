@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from monitor.config import load_config
 from monitor.store.db import open_engine
 from monitor.store.schema import slur_candidates
-from tests.conftest import REPO
+from tests.conftest import REPO, make_config_dir
 from tests.helpers import run_cli
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
@@ -82,3 +82,68 @@ def test_slurs_reject_of_an_unknown_term_is_an_error(capsys, config):
     code, out, _ = run_cli(capsys, "--config", str(config.source_file), "slurs", "reject",
                            "Natofloop", "--unseen")
     assert code == 0 and "Rejected" in out
+
+
+def test_alerts_silence_refuses_a_label_no_alert_has(capsys, tmp_path):
+    config_path = make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+    code, _, err = run_cli(capsys, "--config", str(config_path), "alerts", "silence",
+                           "--match", "sorce=daily")
+    assert code == 2 and "no alert has the label 'sorce'" in err and "did you mean 'source'" in err
+    # Labels the rules declare are accepted (rules/ sets severity).
+    code, out, err = run_cli(capsys, "--config", str(config_path), "alerts", "silence",
+                             "--match", "severity=warning")
+    assert code == 0 and out.startswith("silence #1: severity=warning"), err
+
+
+def test_collect_runs_one_pass_without_once(capsys, tmp_path):
+    config_path = make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+    code, _, err = run_cli(capsys, "--config", str(config_path), "collect")
+    assert code == 0 and "No enabled sources" in err
+    code, _, err = run_cli(capsys, "--config", str(config_path), "collect", "--once")
+    assert code == 0 and "No enabled sources" in err
+
+
+def test_score_help_is_honest_and_progress_ends_with_a_count(capsys, tmp_path):
+    config_path = make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+    code, out, _ = run_cli(capsys, "score", "--help")
+    assert code == 0 and "Each output line matches one input line" not in out
+    assert "malformed line gives none" in " ".join(out.split())
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "text": "Danke für den Artikel"}\nbroken\n', encoding="utf-8")
+    code, _, err = run_cli(capsys, "--config", str(config_path), "score", "--input", str(source),
+                           "--output", str(tmp_path / "out.jsonl"), "--progress")
+    assert code == 1
+    assert "loading models" in err and "scored 1 comment(s)" in err and "1 line(s) skipped" in err
+
+
+def test_db_purge_dry_run_changes_nothing_and_durations_read_like_the_config(capsys, tmp_path):
+    from tests.cli.test_foundation_cli import _fill
+
+    config_path = make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+    _fill(load_config(config_path, environ={}))
+    code, out, _ = run_cli(capsys, "--config", str(config_path), "db", "purge", "--older-than", "0d",
+                           "--dry-run")
+    assert code == 0 and out.strip() == "would purge 2 comment(s) older than 0s"
+    code, out, _ = run_cli(capsys, "--config", str(config_path), "export", "--format", "jsonl")
+    assert "Der NATOD ist schuld" in out
+    code, out, _ = run_cli(capsys, "--config", str(config_path), "db", "purge")
+    assert code == 0 and out.strip() == "purged 0 comment(s) older than 90d"
+
+
+def test_models_train_defaults_to_a_file_inside_the_project(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("MONITOR_GERMEVAL", raising=False)
+    monkeypatch.chdir(tmp_path)  # the default must not depend on the working directory
+    code, out, _ = run_cli(capsys, "models", "train", "--help")
+    assert code == 0 and str(REPO / "datasets") in " ".join(out.split()).replace("- ", "-")
+    missing = tmp_path / "nope.txt"
+    code, _, err = run_cli(capsys, "models", "train", "--germeval", str(missing))
+    assert code == 2 and f"no GermEval 2018 training file at {missing}" in err
+
+
+def test_extract_says_so_when_a_page_has_no_comments(capsys, tmp_path):
+    page = tmp_path / "quiet.html"
+    page.write_text('<html><body><article>Text</article><ol class="comment-list"></ol></body></html>',
+                    encoding="utf-8")
+    code, out, err = run_cli(capsys, "extract", str(page), "--platform", "wordpress")
+    assert code == 0 and out == ""
+    assert "no comments found in" in err and "platform wordpress" in err
