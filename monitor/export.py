@@ -9,14 +9,13 @@ from typing import Any, Iterable
 import polars as pl
 from sqlalchemy import Engine, func, select
 
+from monitor.jsonfmt import TIMESTAMP_FORMAT
 from monitor.store.repo import latest_scores_query, utcnow
 from monitor.store.schema import comments, sources
 
-__all__ = ["SLUR", "TIMESTAMP_FORMAT", "export_frame", "export_schema", "for_text", "known_sources"]
+__all__ = ["SLUR", "export_frame", "export_schema", "for_text", "known_sources"]
 
-# One timestamp spelling for every text format (RFC 3339, UTC, whole seconds); Parquet keeps
-# its native UTC timestamp type. `--json` output of the commands uses the same.
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Parquet keeps its native UTC timestamp type; text formats spell timestamps as `--json` does.
 # A slur as exported: the normalised term and whom it targets.
 SLUR = pl.Struct({"term": pl.String, "target": pl.String})
 

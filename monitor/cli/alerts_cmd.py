@@ -43,8 +43,10 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also show resolved alerts and sent emails.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (alerts, silences, outbox) instead of tables.")
 @pass_app
-def list_cmd(app: AppContext, show_all: bool) -> None:
+def list_cmd(app: AppContext, show_all: bool, as_json: bool) -> None:
     """Alerts by state, active silences and emails waiting in the outbox."""
     from rich.console import Console
     from rich.table import Table
@@ -66,6 +68,23 @@ def list_cmd(app: AppContext, show_all: bool) -> None:
     order = {"firing": 0, "pending": 1, "resolved": 2}
     shown = sorted((s for s in states.values() if show_all or s.state != "resolved"),
                    key=lambda s: (order.get(s.state, 3), s.rule, sorted(s.labels.items())))
+    if as_json:
+        from monitor.jsonfmt import dumps
+
+        current = [x for x in active if x["starts_at"] <= now]
+        click.echo(dumps({
+            "alerts": [{"state": s.state, "alertname": s.labels.get("alertname", s.rule), "rule": s.rule,
+                        "labels": s.labels, "annotations": s.annotations, "value": s.value,
+                        "active_since": s.active_since, "fired_at": s.fired_at,
+                        "resolved_at": s.resolved_at, "silenced_by": (silence or {}).get("id")}
+                       for s in shown for silence in [active_silence(s.labels, current, now)]],
+            "silences": [{"id": x["id"], "matchers": x["matchers"], "starts_at": x["starts_at"],
+                          "ends_at": x["ends_at"], "comment": x["comment"]} for x in active],
+            "outbox": [{"id": m.id, "status": m.status, "attempts": m.attempts, "subject": m.subject,
+                        "next_attempt_at": m.next_attempt_at, "last_error": m.last_error}
+                       for m in mails if show_all or m.status != "sent"],
+        }, indent=2))
+        return
     table = Table(title="Alerts", title_justify="left")
     for col in ("state", "alert", "labels", "value", "since", "silenced"):
         table.add_column(col)

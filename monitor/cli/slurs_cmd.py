@@ -36,9 +36,10 @@ def candidates_cmd(app: AppContext, limit: int, status: str, refresh: bool, as_j
         update_candidates(engine)
     rows = list_candidates(engine, limit, status)
     if as_json:
+        from monitor.jsonfmt import dumps
+
         for row in rows:
-            row = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(dumps(row))
         return
     if not rows:
         click.echo(f"No {status} candidates.")
