@@ -32,6 +32,7 @@ __all__ = [
     "TargetConfig",
     "load_config",
     "load_targets",
+    "parse_address",
     "parse_duration",
 ]
 
@@ -163,6 +164,25 @@ class AlertSettings(_Section):
 
 class DaemonSettings(_Section):
     stop_timeout_s: float = Field(10.0, gt=0, description="How long a clean stop may take.")
+    metrics_address: str = Field("", description="HOST:PORT where `monitor run` serves Prometheus "
+                                                 "/metrics, e.g. 127.0.0.1:9187; empty = off.")
+    log_format: Literal["text", "json"] = Field("text", description="Daemon log lines: text or json "
+                                                                   "(one object per line).")
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            parse_address(value)
+        return value
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9187', '[::1]:9187' or ':9187' (every interface) → (host, port)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:9187, got {value!r}")
+    return (host.strip("[]") or "0.0.0.0"), int(port)
 
 
 class Config(_Section):
