@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator)
+                      field_validator, model_validator)
 
 from monitor.errors import ConfigError
 
@@ -240,7 +240,9 @@ class SourceConfig(_Section):
     recheck_until: Duration | None = Field(None, description="Default collect.recheck_until.")
     discovery: Literal["auto", "feed", "sitemap", "rest", "urls"] = Field(
         "auto", description="How articles are found.")
-    articles: list[str] = Field(default_factory=list, description="Fixed article URLs (discovery = 'urls').")
+    articles: list[str] = Field(default_factory=list,
+                                description="Article URLs to watch (discovery = 'urls'; with 'auto' "
+                                            "a non-empty list is used instead of the feed).")
     max_articles: int = Field(200, ge=1, description="Most articles considered per pass.")
     disqus_forum: str = Field("", description="Disqus forum shortname (platform disqus).")
     disqus_api_key_env: str = Field("MONITOR_DISQUS_API_KEY",
@@ -248,6 +250,16 @@ class SourceConfig(_Section):
     selectors: dict[str, str] = Field(default_factory=dict,
                                       description="CSS selectors for platform css: comment, author, "
                                                   "text, date, id, parent.")
+
+    @model_validator(mode="after")
+    def _urls_need_articles(self) -> "SourceConfig":
+        if self.discovery == "urls" and not self.articles:
+            raise ValueError('discovery = "urls" watches the pages listed in articles = ["https://…"]; '
+                             "list at least one")
+        for url in self.articles:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"articles: {url!r} is not an http(s) URL")
+        return self
 
 
 class TargetConfig(_Section):

@@ -26,6 +26,7 @@ __all__ = [
     "html_to_text",
     "iso_or_none",
     "normalize_space",
+    "page_title",
     "parse_date",
     "parse_html",
     "parse_iso",
@@ -365,6 +366,23 @@ def _parse_russian(text: str) -> datetime | None:
     parsed = dateparser.parse(text, languages=["ru"], settings={
         "TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True, "REQUIRE_PARTS": ["day", "month", "year"]})
     return parsed.astimezone(timezone.utc) if parsed is not None else None
+
+
+_TITLE_MAX = 500
+
+
+def page_title(doc: Document) -> str | None:
+    """An article page's title: og:title, else the entry heading, else <title>; None for non-HTML.
+    Site text, so bounded and whitespace-normalised (display code neutralises it)."""
+    if doc.kind != "html":
+        return None
+    for xpath in ("//meta[@property='og:title']/@content", "//h1[contains(@class, 'entry-title')]",
+                  "//title", "//h1"):
+        for found in doc.html.xpath(xpath):
+            text = normalize_space(found if isinstance(found, str) else "".join(found.itertext()))
+            if text:
+                return text[:_TITLE_MAX]
+    return None
 
 
 def from_epoch_ms(value: str | int | None) -> datetime | None:
