@@ -366,6 +366,8 @@ def load_config(path: Path | str | None = None, *, environ: dict[str, str] | Non
 
     base = path.parent
     p = config.paths
+    if env.get("MONITOR_DATA_DIR"):  # containers and service units point it at their volume
+        p.data_dir = Path(env["MONITOR_DATA_DIR"])
     p.data_dir = _resolve(base, p.data_dir)
     for name in ("sources", "targets", "lexicon_dir", "rules_dir", "dashboards_dir"):
         setattr(p, name, _resolve(base, getattr(p, name)))

@@ -35,6 +35,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _container_healthcheck(port: int) -> list[str]:
+    """deploy/Containerfile's HEALTHCHECK command, pointed at `port`."""
+    text = (Path(__file__).resolve().parents[2] / "deploy" / "Containerfile").read_text(encoding="utf-8")
+    command = json.loads(text.split("HEALTHCHECK", 1)[1].split("CMD", 1)[1].split("\n\n", 1)[0])
+    return [sys.executable if part == "python" else part.replace(":9187/", f":{port}/") for part in command]
+
+
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
@@ -79,6 +86,9 @@ def test_metrics_are_scraped_from_a_running_daemon(tmp_path: Path) -> None:
         assert samples[("monitor_job_duration_seconds_count", (("job", "aggregate"), ("source", "")))] >= 1
         assert not any(name.startswith("monitor_window_") and dict(labels).get("scope") == "article"
                        for name, labels in samples)
+        # The container's HEALTHCHECK passes against this daemon.
+        check = _container_healthcheck(port)
+        assert subprocess.run(check, timeout=30).returncode == 0
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
