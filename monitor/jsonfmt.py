@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import PurePath
@@ -12,6 +13,9 @@ __all__ = ["TIMESTAMP_FORMAT", "dumps", "timestamp"]
 
 # RFC 3339 in UTC, whole seconds: the same in `--json`, CSV and JSON Lines exports and JSON logs.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# JSON escapes C0 controls itself; DEL, C1 controls and bidi overrides are escaped here too, so
+# site text in the output is safe on a terminal and still decodes to the exact text.
+_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def timestamp(value: datetime) -> str:
@@ -38,5 +42,7 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:
-    """JSON text with timestamps, durations (seconds) and paths spelled one way; non-ASCII kept."""
-    return json.dumps(value, default=_default, ensure_ascii=False, indent=indent)
+    """JSON text with timestamps, durations (seconds) and paths spelled one way; non-ASCII kept,
+    terminal controls escaped."""
+    text = json.dumps(value, default=_default, ensure_ascii=False, indent=indent)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

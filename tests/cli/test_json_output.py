@@ -70,3 +70,23 @@ def test_rules_check_json_lists_rules_and_problems(capsys, config_path, tmp_path
 def test_rules_test_json(capsys, config_path):
     report = _json(capsys, config_path, "rules", "test", "--json")
     assert report["failed"] == 0 and report["passed"] == len(report["tests"]) > 0
+
+
+def test_json_log_lines_are_one_object_each_and_terminal_safe(capsys):
+    import logging
+
+    from monitor.log import setup_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging(log_format="json")
+        logging.getLogger("monitor.test").error("fetch failed: %s", "bad\x1b[31m\nred\u202e\x9b")
+        err = capsys.readouterr().err
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    [line] = err.splitlines()
+    assert not any(c in line for c in "\x1b\u202e\x9b")
+    event = json.loads(line)
+    assert event["message"] == "fetch failed: bad\x1b[31m\nred\u202e\x9b"  # the exact text
+    assert event["level"] == "error" and event["logger"] == "monitor.test" and event["time"].endswith("Z")
