@@ -14,8 +14,8 @@ __all__ = ["run"]
                                            "alerts, purge) and exit; for cron and tests.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
 @click.option("--metrics-address", default=None, metavar="HOST:PORT",
-              help="Serve Prometheus metrics at http://HOST:PORT/metrics "
-                   "(default: daemon.metrics_address; empty = off).")
+              help="Serve Prometheus metrics at http://HOST:PORT/metrics while the daemon runs "
+                   "(default: daemon.metrics_address; empty = off; not with --once).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="Log lines as text or as one JSON object each (default: daemon.log_format).")
 @pass_app
