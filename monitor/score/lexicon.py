@@ -272,8 +272,8 @@ def accepted_path(config: Any) -> Path:
 
 def lexicon_for(config: Any) -> Lexicon:
     """The lexicon `config` scores with: its lexicon folder, its targets and the accepted terms."""
-    return load_lexicon(config.lexicon_dir, getattr(config, "targets", None),
-                        extra_files=[accepted_path(config)])
+    extra = [accepted_path(config)] if getattr(config, "data_dir", None) else []
+    return load_lexicon(config.lexicon_dir, getattr(config, "targets", None), extra_files=extra)
 
 
 def append_entry(path: Path, entry: LexiconEntry) -> None:
