@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -53,18 +54,22 @@ class _DatabaseCollector(Collector):
         from sqlalchemy import func, select
 
         from monitor.alert.rules import format_duration
-        from monitor.store.repo import source_status
+        from monitor.store.repo import source_status, utcnow
         from monitor.store.schema import aggregates, outbox
 
         config = self.daemon.config
         configured = {s.name for s in config.sources}
         windows = {int(w.total_seconds()): format_duration(w) for w in config.aggregate.windows}
+        # Only recent windows are looked at, so a scrape costs the same after a year of history;
+        # a scope without comments for two of the longest windows drops its series.
+        cutoff = utcnow() - 2 * max(config.aggregate.windows, default=timedelta(days=1))
         with self.daemon.engine.connect() as conn:
             sources = [r for r in source_status(conn) if r["name"] in configured]
             mail = dict(conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all())
             latest = (select(aggregates.c.window_s, aggregates.c.scope, aggregates.c.scope_key,
                              func.max(aggregates.c.window_start).label("window_start"))
-                      .where(aggregates.c.scope.in_(("overall", "source")))
+                      .where(aggregates.c.scope.in_(("overall", "source")),
+                             aggregates.c.window_start >= cutoff)
                       .group_by(aggregates.c.window_s, aggregates.c.scope, aggregates.c.scope_key)
                       .subquery())
             rows = conn.execute(
