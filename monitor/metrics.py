@@ -195,7 +195,8 @@ def start_metrics_server(address: str, daemon: Any) -> MetricsServer:
     except OSError as exc:
         raise ConfigError(f"cannot listen on {address}: {exc.strerror or exc}",
                           key="daemon.metrics_address / --metrics-address",
-                          fix="pick a free port or another address") from None
+                          fix="pick a free port or another address; is another monitor daemon "
+                              "already serving there?") from None
     served = MetricsServer(server, thread)
     log.info("serving Prometheus metrics at http://%s:%d/metrics", *served.address)
     return served

@@ -103,3 +103,17 @@ def test_a_bad_metrics_address_is_a_config_error(capsys, tmp_path: Path) -> None
     config_path = make_config_dir(tmp_path, extra='\n[daemon]\nmetrics_address = "localhost"\n')
     code, _, err = run_cli(capsys, "--config", str(config_path), "config", "check")
     assert code == 2 and "daemon.metrics_address" in err and "HOST:PORT" in err
+
+
+def test_a_busy_metrics_port_is_a_clear_error(tmp_path: Path) -> None:
+    from monitor.daemon import Daemon
+    from monitor.errors import ConfigError
+    from monitor.metrics import start_metrics_server
+
+    config = load_config(make_config_dir(tmp_path), environ={})
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        address = f"127.0.0.1:{busy.getsockname()[1]}"
+        with pytest.raises(ConfigError, match=f"cannot listen on {address}.*pick a free port"):
+            start_metrics_server(address, Daemon(config))
