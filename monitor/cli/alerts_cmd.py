@@ -72,12 +72,16 @@ def list_cmd(app: AppContext, show_all: bool, as_json: bool) -> None:
         from monitor.jsonfmt import dumps
 
         current = [x for x in active if x["starts_at"] <= now]
+        alerts_out = []
+        for s in shown:
+            silence = active_silence(s.labels, current, now)
+            alerts_out.append({
+                "state": s.state, "alertname": s.labels.get("alertname", s.rule), "rule": s.rule,
+                "labels": s.labels, "annotations": s.annotations, "value": s.value,
+                "active_since": s.active_since, "fired_at": s.fired_at, "resolved_at": s.resolved_at,
+                "silenced_by": silence["id"] if silence else None})
         click.echo(dumps({
-            "alerts": [{"state": s.state, "alertname": s.labels.get("alertname", s.rule), "rule": s.rule,
-                        "labels": s.labels, "annotations": s.annotations, "value": s.value,
-                        "active_since": s.active_since, "fired_at": s.fired_at,
-                        "resolved_at": s.resolved_at, "silenced_by": (silence or {}).get("id")}
-                       for s in shown for silence in [active_silence(s.labels, current, now)]],
+            "alerts": alerts_out,
             "silences": [{"id": x["id"], "matchers": x["matchers"], "starts_at": x["starts_at"],
                           "ends_at": x["ends_at"], "comment": x["comment"]} for x in active],
             "outbox": [{"id": m.id, "status": m.status, "attempts": m.attempts, "subject": m.subject,
