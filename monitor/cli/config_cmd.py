@@ -43,12 +43,12 @@ def _print_defaults() -> None:
         for name, setting in model.model_fields.items():  # type: ignore[union-attr]
             default = setting.get_default(call_default_factory=True)
             click.echo(f"# {setting.description}")
-            value = toml_value(default)
+            value = _toml_value(default)
             click.echo(f"{name} = {value}" if value is not None else f"# {name} =   (unset)")
         click.echo("")
 
 
-def toml_value(value: object) -> str | None:
+def _toml_value(value: object) -> str | None:
     """One default as a TOML value: durations as '15m', paths as strings; None has no TOML form."""
     from datetime import timedelta
     from pathlib import PurePath
@@ -60,12 +60,12 @@ def toml_value(value: object) -> str | None:
     if isinstance(value, timedelta):
         from monitor.alert.rules import format_duration
 
-        return toml_value(format_duration(value))
+        return _toml_value(format_duration(value))
     if isinstance(value, PurePath):
-        return toml_value(str(value))
+        return _toml_value(str(value))
     if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) or '""' for v in value) + "]"
+        return "[" + ", ".join(_toml_value(v) or '""' for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
     return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
 
