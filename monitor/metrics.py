@@ -10,6 +10,7 @@ are left out (one series per article would grow without end).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import timedelta
 from typing import Any, Iterator
@@ -25,6 +26,7 @@ __all__ = ["DaemonMetrics", "MetricsServer", "start_metrics_server"]
 
 log = logging.getLogger("monitor.metrics")
 
+_METRIC_NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Job durations from sub-second scoring batches to minutes-long collection passes.
 _BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
@@ -120,8 +122,9 @@ class _DatabaseCollector(Collector):
             labels = [row.scope, source, window]
             start.add_metric(labels, row.window_start.timestamp())
             for name, value in sorted((row.metrics or {}).items()):
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    continue  # top_slurs, new_coinages: lists, not series
+                if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                        or not _METRIC_NAME.fullmatch(name):
+                    continue  # top_slurs: a list, not a series
                 family = families.get(name)
                 if family is None:
                     family = families[name] = GaugeMetricFamily(
