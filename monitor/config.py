@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator)
+                      field_validator, model_validator)
 
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
@@ -37,6 +37,7 @@ __all__ = [
     "default_config_path",
     "load_config",
     "load_targets",
+    "parse_address",
     "parse_duration",
 ]
 
@@ -210,6 +211,25 @@ class AlertSettings(_Section):
 
 class DaemonSettings(_Section):
     stop_timeout_s: float = Field(10.0, gt=0, description="How long a clean stop may take.")
+    metrics_address: str = Field("", description="HOST:PORT where `monitor run` serves Prometheus "
+                                                 "/metrics, e.g. 127.0.0.1:9187; empty = off.")
+    log_format: Literal["text", "json"] = Field("text", description="Daemon log lines: text or json "
+                                                                   "(one object per line).")
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            parse_address(value)
+        return value
+
+
+def parse_address(value: str) -> tuple[str, int]:
+    """'127.0.0.1:9187', '[::1]:9187' or ':9187' (every interface) → (host, port)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:9187, got {value!r}")
+    return (host.strip("[]") or "0.0.0.0"), int(port)
 
 
 class Config(_Section):
@@ -267,7 +287,9 @@ class SourceConfig(_Section):
     recheck_until: Duration | None = Field(None, description="Default collect.recheck_until.")
     discovery: Literal["auto", "feed", "sitemap", "rest", "urls"] = Field(
         "auto", description="How articles are found.")
-    articles: list[str] = Field(default_factory=list, description="Fixed article URLs (discovery = 'urls').")
+    articles: list[str] = Field(default_factory=list,
+                                description="Article URLs to watch (discovery = 'urls'; with 'auto' "
+                                            "a non-empty list is used instead of the feed).")
     max_articles: int = Field(200, ge=1, description="Most articles considered per pass.")
     disqus_forum: str = Field("", description="Disqus forum shortname (platform disqus).")
     disqus_api_key_env: str = Field("MONITOR_DISQUS_API_KEY",
@@ -275,6 +297,16 @@ class SourceConfig(_Section):
     selectors: dict[str, str] = Field(default_factory=dict,
                                       description="CSS selectors for platform css: comment, author, "
                                                   "text, date, id, parent.")
+
+    @model_validator(mode="after")
+    def _urls_need_articles(self) -> "SourceConfig":
+        if self.discovery == "urls" and not self.articles:
+            raise ValueError('discovery = "urls" watches the pages listed in articles = ["https://…"]; '
+                             "list at least one")
+        for url in self.articles:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"articles: {url!r} is not an http(s) URL")
+        return self
 
 
 class TargetConfig(_Section):
@@ -381,6 +413,8 @@ def load_config(path: Path | str | None = None, *, environ: dict[str, str] | Non
 
     base = path.parent
     p = config.paths
+    if env.get("MONITOR_DATA_DIR"):  # containers and service units point it at their volume
+        p.data_dir = Path(env["MONITOR_DATA_DIR"])
     p.data_dir = _resolve(base, p.data_dir)
     for name in ("sources", "targets", "lexicon_dir", "rules_dir", "dashboards_dir"):
         setattr(p, name, _resolve(base, getattr(p, name)))

@@ -15,9 +15,9 @@ __all__ = ["CHECKS", "check_all"]
 
 
 def _lexicon(config: Config) -> str:
-    from monitor.score.lexicon import load_lexicon
+    from monitor.score.lexicon import lexicon_for
 
-    lexicon = load_lexicon(config.lexicon_dir, config.targets)
+    lexicon = lexicon_for(config)
     return (f"lexicon:  {len(lexicon.entries)} entries, {len(lexicon.targets)} slur targets "
             f"from {config.lexicon_dir}")
 

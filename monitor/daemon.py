@@ -117,6 +117,8 @@ class Daemon:
         self._enabled: dict[str, str] = {}
         self._slurs_since: datetime | None = None
         self._disabled: dict[str, str] = {}
+        # Called with every JobResult (the Prometheus metrics listen here).
+        self.listeners: list[Callable[[JobResult], None]] = []
 
     # --- components ----------------------------------------------------------------------------
 
@@ -172,6 +174,8 @@ class Daemon:
             log.exception(result.log_line())
         self.jobs[job] = {"last_run": started.isoformat(), "duration_s": round(result.duration_s, 3),
                           "ok": result.ok, "counts": result.counts, "error": result.error}
+        for listener in self.listeners:
+            listener(result)
         return result
 
     def http_client(self) -> Any:

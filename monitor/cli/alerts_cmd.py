@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import click
 
@@ -31,8 +32,10 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also show resolved alerts and sent emails.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (alerts, silences, outbox) instead of tables.")
 @pass_app
-def list_cmd(app: AppContext, show_all: bool) -> None:
+def list_cmd(app: AppContext, show_all: bool, as_json: bool) -> None:
     """Alerts by state, active silences and emails waiting in the outbox."""
     from rich.console import Console
     from rich.table import Table
@@ -54,6 +57,27 @@ def list_cmd(app: AppContext, show_all: bool) -> None:
     order = {"firing": 0, "pending": 1, "resolved": 2}
     shown = sorted((s for s in states.values() if show_all or s.state != "resolved"),
                    key=lambda s: (order.get(s.state, 3), s.rule, sorted(s.labels.items())))
+    if as_json:
+        from monitor.jsonfmt import dumps
+
+        current = [x for x in active if x["starts_at"] <= now]
+        alerts_out = []
+        for s in shown:
+            silence = active_silence(s.labels, current, now)
+            alerts_out.append({
+                "state": s.state, "alertname": s.labels.get("alertname", s.rule), "rule": s.rule,
+                "labels": s.labels, "annotations": s.annotations, "value": s.value,
+                "active_since": s.active_since, "fired_at": s.fired_at, "resolved_at": s.resolved_at,
+                "silenced_by": silence["id"] if silence else None})
+        click.echo(dumps({
+            "alerts": alerts_out,
+            "silences": [{"id": x["id"], "matchers": x["matchers"], "starts_at": x["starts_at"],
+                          "ends_at": x["ends_at"], "comment": x["comment"]} for x in active],
+            "outbox": [{"id": m.id, "status": m.status, "attempts": m.attempts, "subject": m.subject,
+                        "next_attempt_at": m.next_attempt_at, "last_error": m.last_error}
+                       for m in mails if show_all or m.status != "sent"],
+        }, indent=2))
+        return
     table = Table(title="Alerts", title_justify="left")
     for col in ("state", "alert", "labels", "value", "since", "silenced"):
         table.add_column(col)
@@ -104,12 +128,36 @@ def silence(app: AppContext, matchers: dict[str, str], duration: timedelta, comm
     from monitor.text import one_line
 
     now = datetime.now(timezone.utc)
-    with open_engine(app.config).begin() as conn:
+    engine = open_engine(app.config)
+    known = _known_labels(app.config, engine)
+    for name in matchers:
+        if name not in known:
+            import difflib
+
+            hint = next(iter(difflib.get_close_matches(name, sorted(known), n=1)), None)
+            raise click.BadParameter(
+                f"no alert has the label {one_line(name)!r}"
+                + (f" (did you mean {hint!r}?)" if hint else "")
+                + f"; labels in use: {', '.join(sorted(known))}", param_hint="--match")
+    with engine.begin() as conn:
         new_id = conn.execute(insert(silences).values(
             matchers=matchers, starts_at=now, ends_at=now + duration, comment=comment or None,
             created_at=now)).inserted_primary_key[0]
     shown = " ".join(f"{k}={one_line(v)}" for k, v in matchers.items())
     click.echo(f"silence #{new_id}: {shown} until {now + duration:%Y-%m-%d %H:%M} UTC")
+
+
+def _known_labels(config: Any, engine: Any) -> set[str]:
+    """Label names a silence can match: the monitor's own, the rules' and the stored alerts'."""
+    from monitor.alert.evaluate import load_states
+    from monitor.alert.rules import check_files, rule_files
+
+    known = {"alertname", "scope", "window", "source", "article"}
+    groups, _ = check_files(rule_files([], config.rules_dir), targets=sorted(config.targets))
+    known.update(name for group in groups for rule in group.rules for name in rule.labels)
+    with engine.connect() as conn:
+        known.update(name for state in load_states(conn).values() for name in state.labels)
+    return known
 
 
 @alerts.command("unsilence")

@@ -1,4 +1,4 @@
-"""`monitor collect --once`: one collection pass over the configured sources into the database."""
+"""`monitor collect`: one collection pass over the configured sources into the database."""
 
 from __future__ import annotations
 
@@ -47,15 +47,20 @@ class _RichProgress:
 @click.command("collect")
 @click.option("--source", "names", multiple=True, metavar="NAME",
               help="Collect only this source (repeatable); default: every enabled source.")
-@click.option("--once", is_flag=True, required=True,
-              help="Run one pass and exit (continuous collection is the daemon's job: `monitor run`).")
+@click.option("--once", is_flag=True,
+              help="One pass and exit: what `collect` always does (continuous collection is "
+                   "`monitor run`); accepted for scripts that spell it out.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress display (default: when stderr is a terminal).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per source (JSON Lines) instead of summary lines.")
 @pass_app
-def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool | None) -> int:
-    """Collect new and changed comments from the configured sources into the database.
+def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool | None,
+            as_json: bool) -> int:
+    """Collect new and changed comments from the configured sources into the database, once.
 
-    Prints one summary line per source; exits 1 if any source failed.
+    Prints one summary line per source; exits 1 if any source failed. `monitor run` collects on
+    a schedule.
     """
     from monitor.collect.runner import collect_all
     from monitor.store.db import open_engine
@@ -84,7 +89,14 @@ def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool 
     finally:
         engine.dispose()
     for outcome in outcomes:
-        click.echo(outcome.summary())
+        if as_json:
+            from dataclasses import asdict
+
+            from monitor.jsonfmt import dumps
+
+            click.echo(dumps({**asdict(outcome), "seconds": round(outcome.seconds, 3)}))
+        else:
+            click.echo(outcome.summary())
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 

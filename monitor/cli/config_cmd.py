@@ -15,7 +15,7 @@ def config() -> None:
 
 
 @config.command("check")
-@click.option("--defaults", is_flag=True, help="List every monitor.toml setting with type, default and help.")
+@click.option("--defaults", is_flag=True, help="Print every monitor.toml setting with its default and help, as TOML.")
 @pass_app
 def check(app: AppContext, defaults: bool) -> None:
     """Validate monitor.toml and the files it names, without starting anything.
@@ -32,6 +32,7 @@ def check(app: AppContext, defaults: bool) -> None:
 
 
 def _print_defaults() -> None:
+    """Every setting as commented TOML: the output is itself a valid monitor.toml."""
     from monitor.config import Config
 
     for section, field in Config.model_fields.items():
@@ -41,4 +42,30 @@ def _print_defaults() -> None:
         click.echo(f"[{section}]")
         for name, setting in model.model_fields.items():  # type: ignore[union-attr]
             default = setting.get_default(call_default_factory=True)
-            click.echo(f"  {name} = {default!r}  — {setting.description}")
+            click.echo(f"# {setting.description}")
+            value = _toml_value(default)
+            click.echo(f"{name} = {value}" if value is not None else f"# {name} =   (unset)")
+        click.echo("")
+
+
+def _toml_value(value: object) -> str | None:
+    """One default as a TOML value: durations as '15m', paths as strings; None has no TOML form."""
+    from datetime import timedelta
+    from pathlib import PurePath
+
+    import tomli_w
+
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        from monitor.alert.rules import format_duration
+
+        return _toml_value(format_duration(value))
+    if isinstance(value, PurePath):
+        return _toml_value(str(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) or '""' for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+    return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")
+

@@ -36,9 +36,11 @@ def upgrade_cmd(app: AppContext) -> None:
 @click.option("--older-than", "older_than", type=DURATION, default=None,
               help="Age past which comment text and pseudonyms are removed, e.g. 90d "
                    "(default: retention.comments).")
+@click.option("--dry-run", is_flag=True, help="Count what would be purged and change nothing.")
 @pass_app
-def purge_cmd(app: AppContext, older_than: timedelta | None) -> None:
+def purge_cmd(app: AppContext, older_than: timedelta | None, dry_run: bool) -> None:
     """Remove comment text, names and pseudonyms past retention; scores and aggregates stay."""
+    from monitor.alert.rules import format_duration
     from monitor.store.db import open_engine
     from monitor.store.repo import purge_older_than
 
@@ -46,4 +48,7 @@ def purge_cmd(app: AppContext, older_than: timedelta | None) -> None:
     age = cfg.retention.comments if older_than is None else older_than
     with open_engine(cfg).begin() as conn:
         n = purge_older_than(conn, age)
-    click.echo(f"purged {n} comment(s) older than {age}")
+        if dry_run:
+            conn.rollback()  # the same selection as a real purge, undone
+    verb = "would purge" if dry_run else "purged"
+    click.echo(f"{verb} {n} comment(s) older than {format_duration(age)}")

@@ -104,5 +104,12 @@ def extract(app: AppContext, source: str, platform: str, selectors: tuple[str, .
         line = json.dumps(comment.to_json(), ensure_ascii=False)
         out.write(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line) + "\n")
     out.flush()
-    if sys.stderr.isatty():
+    if not comments:
+        # Empty stdout alone reads like a crash or a hang: say what was looked for.
+        from monitor.text import one_line
+
+        click.echo(f"no comments found in {one_line(source)} (platform {platform}); a page whose "
+                   "comments are loaded by script or paged elsewhere shows none: try --platform "
+                   "or --selector", err=True)
+    elif sys.stderr.isatty():
         click.echo(f"{len(comments)} comment(s) [{platform}]", err=True)

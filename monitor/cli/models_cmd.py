@@ -137,8 +137,9 @@ def pull(app: AppContext, variants: tuple[str, ...], dest: Path | None) -> None:
 
 
 @models.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @pass_app
-def info(app: AppContext) -> None:
+def info(app: AppContext, as_json: bool) -> None:
     """Show the built-in model (version, threshold, CV scores), the Detoxify bundle and routing."""
     from monitor.errors import MonitorError
     from monitor.score.detoxify_backend import bundle_status
@@ -146,6 +147,23 @@ def info(app: AppContext) -> None:
     from monitor.text import terminal_safe
 
     config = app.config
+    if as_json:
+        from monitor.jsonfmt import dumps
+
+        builtin: dict[str, object]
+        try:
+            model = load_builtin()
+            builtin = {"version": model.version, "threshold": model.threshold,
+                       "cross_validation": model.meta.get("cross_validation", {}).get("metrics", {})}
+        except MonitorError as exc:
+            builtin = {"error": str(exc)}
+        click.echo(dumps({
+            "builtin": builtin,
+            "detoxify": {"dir": config.scoring.detoxify_dir,
+                         "variants": bundle_status(config.scoring.detoxify_dir)},
+            "routing": config.scoring.routing, "toxic_threshold": config.scoring.toxic_threshold,
+        }, indent=2))
+        return
     try:
         model = load_builtin()
         metrics = model.meta.get("cross_validation", {}).get("metrics", {})

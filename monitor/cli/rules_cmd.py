@@ -12,6 +12,8 @@ from monitor.cli import AppContext, pass_app
 __all__ = ["rules"]
 
 _FILES = click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+_JSON = click.option("--json", "as_json", is_flag=True,
+                     help="Print one JSON object instead of text (same exit status).")
 
 
 @click.group()
@@ -21,8 +23,9 @@ def rules() -> None:
 
 @rules.command("check")
 @_FILES
+@_JSON
 @pass_app
-def check(app: AppContext, files: tuple[Path, ...]) -> None:
+def check(app: AppContext, files: tuple[Path, ...], as_json: bool) -> None:
     """Validate rule FILES (default: every *.toml in paths.rules_dir); exit 1 on any error.
 
     Each error names file:line, group, rule and field, and what would fix it. Expressions use the
@@ -39,6 +42,18 @@ def check(app: AppContext, files: tuple[Path, ...]) -> None:
         click.echo(f"no rule files found in {config.rules_dir}", err=True)
         sys.exit(1)
     groups, problems = check_files(paths, targets=sorted(config.targets), windows=list(config.aggregate.windows))
+    if as_json:
+        from dataclasses import asdict
+
+        from monitor.jsonfmt import dumps
+
+        click.echo(dumps({"ok": not problems, "files": paths, "groups": len(groups),
+                          "rules": [{"group": g.name, "name": r.name, "file": r.file, "line": r.line}
+                                    for g in groups for r in g.rules],
+                          "problems": [asdict(p) for p in problems]}, indent=2))
+        if problems:
+            sys.exit(1)
+        return
     for problem in problems:
         click.echo(terminal_safe(str(problem)), err=True)
     if problems:
@@ -50,8 +65,9 @@ def check(app: AppContext, files: tuple[Path, ...]) -> None:
 
 @rules.command("test")
 @_FILES
+@_JSON
 @pass_app
-def test(app: AppContext, files: tuple[Path, ...]) -> None:
+def test(app: AppContext, files: tuple[Path, ...], as_json: bool) -> None:
     """Run rule unit tests in FILES (default: <rules_dir>/tests/*.toml); exit 1 if any fails."""
     from monitor.alert.rules import rule_files
     from monitor.alert.testing import run_files
@@ -63,6 +79,15 @@ def test(app: AppContext, files: tuple[Path, ...]) -> None:
         sys.exit(1)
     results = run_files(paths)
     failed = [r for r in results if not r.passed]
+    if as_json:
+        from monitor.jsonfmt import dumps
+
+        click.echo(dumps({"passed": len(results) - len(failed), "failed": len(failed), "tests": [
+            {"file": r.file, "name": r.name, "passed": r.passed, "failures": r.failures}
+            for r in results]}, indent=2))
+        if failed:
+            sys.exit(1)
+        return
     for result in results:
         click.echo(f"{'PASS' if result.passed else 'FAIL'}  {result.file}: {terminal_safe(result.name)}")
         for failure in result.failures:

@@ -13,8 +13,14 @@ __all__ = ["run"]
 @click.option("--once", is_flag=True, help="Run one full cycle (collect, score, slurs, aggregate, "
                                            "alerts, purge) and exit; for cron and tests.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+@click.option("--metrics-address", default=None, metavar="HOST:PORT",
+              help="Serve Prometheus metrics at http://HOST:PORT/metrics while the daemon runs "
+                   "(default: daemon.metrics_address; empty = off; not with --once).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as text or as one JSON object each (default: daemon.log_format).")
 @pass_app
-def run(app: AppContext, once: bool, verbose: bool) -> int:
+def run(app: AppContext, once: bool, verbose: bool, metrics_address: str | None,
+        log_format: str | None) -> int:
     """Run the daemon: scheduled collection, scoring, aggregation and alerts.
 
     SIGTERM or Ctrl-C stops it cleanly; SIGHUP reloads the configuration. Only one daemon may run
@@ -24,10 +30,20 @@ def run(app: AppContext, once: bool, verbose: bool) -> int:
     from monitor.daemon import Daemon
     from monitor.log import setup_logging
 
-    setup_logging(verbose)
+    setup_logging(verbose, log_format or app.config.daemon.log_format)
     daemon = Daemon(app.config, config_loader=lambda: load_config(app.config_path))
-    if once:
-        results = daemon.run_once()
-        return 0 if all(r.ok for r in results) else 1
-    daemon.run_forever()
-    return 0
+    address = app.config.daemon.metrics_address if metrics_address is None else metrics_address
+    server = None
+    if address and not once:
+        from monitor.metrics import start_metrics_server
+
+        server = start_metrics_server(address, daemon)
+    try:
+        if once:
+            results = daemon.run_once()
+            return 0 if all(r.ok for r in results) else 1
+        daemon.run_forever()
+        return 0
+    finally:
+        if server is not None:
+            server.close()

@@ -58,17 +58,23 @@ def _inputs(stream: IO[str], skipped: list[int]) -> Iterator[Any]:
               help="Do not match the slur lexicon (coined-slur discovery still runs).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Comments per model batch (default: scoring.batch_size).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show model loading, a progress bar and a closing count on stderr "
+                   "(default: when stderr is a terminal).")
 @pass_app
 def score(app: AppContext, input_path: Path | None, output_path: Path | None, no_lexicon: bool,
-          batch_size: int | None) -> int:
+          batch_size: int | None, progress: bool | None) -> int:
     """Score comments for toxicity (and stance and slurs) from JSON Lines.
 
-    Each output line matches one input line, in order. A malformed line is reported on stderr
-    with its number and skipped; the exit status is then 1.
+    Each valid input line gives one output line, in input order. A malformed line gives none: it
+    is reported on stderr with its number and skipped, and the exit status is then 1.
     """
     from monitor.score.pipeline import ScoringPipeline
 
     config = app.config
+    show = sys.stderr.isatty() if progress is None else progress
+    if show:
+        click.echo("loading models …", err=True)
     pipeline = ScoringPipeline.from_config(config, use_lexicon=not no_lexicon
                                            and config.scoring.use_lexicon)
     if batch_size:
@@ -78,16 +84,18 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
     sink = (output_path.open("w", encoding="utf-8") if output_path
             else sys.stdout)
     total = None
-    if input_path and sys.stderr.isatty():
+    written = 0
+    if input_path and show:
         with input_path.open(encoding="utf-8") as fh:
             total = sum(1 for line in fh if line.strip())
     try:
-        with _Progress(total) as advance:
+        with _Progress(total, show) as advance:
             for result in pipeline.score_stream(_inputs(source, skipped)):
                 row = result.to_json()
                 if not row.get("attributes"):
                     row.pop("attributes", None)
                 sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+                written += 1
                 advance()
         sink.flush()
     finally:
@@ -95,6 +103,8 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
             source.close()
         if output_path:
             sink.close()
+    if show:
+        click.echo(f"scored {written} comment(s)", err=True)
     if skipped:
         click.echo(f"{len(skipped)} line(s) skipped", err=True)
         return 1
@@ -102,15 +112,16 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
 
 
 class _Progress:
-    """A rich progress bar on stderr when it is a terminal; otherwise nothing."""
+    """A rich progress bar on stderr when asked for; otherwise nothing."""
 
-    def __init__(self, total: int | None) -> None:
+    def __init__(self, total: int | None, show: bool) -> None:
         self.total = total
+        self.show = show
         self._bar: Any = None
         self._task: Any = None
 
     def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
+        if not self.show:
             return lambda: None
         from rich.console import Console
         from rich.progress import Progress

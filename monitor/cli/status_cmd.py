@@ -14,8 +14,6 @@ __all__ = ["status"]
 @pass_app
 def status(app: AppContext, as_json: bool) -> None:
     """Show the database, comment counts per source, last collection and last error."""
-    import json
-
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -40,9 +38,11 @@ def status(app: AppContext, as_json: bool) -> None:
         daemon = get_state(conn, "daemon", {})
     url = make_url(cfg.database.url).render_as_string(hide_password=True)
     if as_json:
-        click.echo(json.dumps({"database": url, "revision": current_revision(engine),
-                               "comments": total, "scored": scored, "pending": pending,
-                               "daemon": daemon, "sources": rows}, default=str, indent=2))
+        from monitor.jsonfmt import dumps
+
+        click.echo(dumps({"database": url, "revision": current_revision(engine),
+                          "comments": total, "scored": scored, "pending": pending,
+                          "daemon": daemon, "sources": rows}, indent=2))
         return
 
     console = Console(highlight=False)

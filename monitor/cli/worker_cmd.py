@@ -16,8 +16,11 @@ __all__ = ["worker"]
 @click.option("--idle-sleep", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
               help="Seconds to wait when the queue is empty.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as text or as one JSON object each (default: daemon.log_format).")
 @pass_app
-def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: float, verbose: bool) -> int:
+def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: float, verbose: bool,
+           log_format: str | None) -> int:
     """Claim batches of unscored comments, score them and write the results.
 
     Run any number of workers, on this or other machines, against the daemon's PostgreSQL database
@@ -34,9 +37,9 @@ def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: floa
     from monitor.store.db import open_engine
     from monitor.worker import score_pending
 
-    setup_logging(verbose)
-    log = logging.getLogger("monitor.worker")
     cfg = app.config
+    setup_logging(verbose, log_format or cfg.daemon.log_format)
+    log = logging.getLogger("monitor.worker")
     engine = open_engine(cfg)
     if engine.dialect.name != "postgresql":
         raise ConfigError("workers share the queue through PostgreSQL; SQLite allows one writer",

@@ -72,6 +72,7 @@ class CommentFetch:
     complete: bool
     not_modified: bool = False
     state: ArticleState = field(default_factory=ArticleState)
+    title: str | None = None  # the page's own title, for articles listed without one (discovery = "urls")
 
 
 @runtime_checkable

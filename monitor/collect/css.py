@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
-from monitor.collect.markup import Document, normalize_space, parse_date, parse_iso, safe_urljoin
+from monitor.collect.markup import Document, normalize_space, page_title, parse_date, parse_iso, safe_urljoin
 from monitor.errors import ConfigError, ExtractError
 
 __all__ = ["CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
@@ -143,6 +143,7 @@ class CssCollector:
                                  dict(state.extra))
         if result.not_modified:
             return CommentFetch([], complete=False, not_modified=True, state=new_state)
-        comments = extract(result.document(), self.source.selectors)
+        doc = result.document()
+        comments = extract(doc, self.source.selectors)
         # No match at all may mean the markup changed: never a reason to mark comments deleted.
-        return CommentFetch(comments, complete=bool(comments), state=new_state)
+        return CommentFetch(comments, complete=bool(comments), state=new_state, title=page_title(doc))

@@ -137,5 +137,7 @@ def discover_articles(client: Any, source: Any, since: datetime,
         if articles:
             return _recent(articles, since, limit)
     if errors:
-        raise CollectError(f"no articles found for {source.name}: " + "; ".join(errors))
+        raise CollectError(f"no articles found for {source.name}: " + "; ".join(errors)
+                           + '; to watch given articles instead, set discovery = "urls" and '
+                             'articles = ["https://…"] for this source in sources.toml')
     return []

@@ -26,6 +26,7 @@ __all__ = [
     "html_to_text",
     "iso_or_none",
     "normalize_space",
+    "page_title",
     "parse_date",
     "parse_html",
     "parse_iso",
@@ -276,6 +277,10 @@ _EN_DATE = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4
 _DMY_WORD = re.compile(r"(\d{1,2})\.?\s+([A-Za-zäÄ]{3,9})\.?,?\s+(\d{4})" + _TIME, re.I)
 _DMY_NUM = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME)
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _TIME)
+# "12 марта 2024 в 14:05", "5 янв. 2023": a day, a Cyrillic month word and a year; dateparser
+# reads it. The year keeps relative phrases ("2 часа назад") out, as for the other languages.
+_RU_DATE = re.compile(r"\d{1,2}\s+[а-яё]{3,9}\.?,?\s+\d{4}(?:\D{0,8}?\d{1,2}:\d{2})?", re.I)
+_GERMAN_CUE = re.compile(r"\b(um|Uhr)\b")
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -311,8 +316,9 @@ def _hm(match: re.Match[str], first: int) -> tuple[int, int, int]:
 
 def parse_date(value: str | None) -> datetime | None:
     """A timestamp as themes print it → aware datetime, or None for relative dates ('2 Jahre zuvor',
-    '3 hours ago') and anything unrecognised. ISO values keep their offset; written-out dates have
-    none, so German ones are read as Berlin time and others as UTC."""
+    '3 hours ago') and anything unrecognised. ISO values keep their offset; other dates have none,
+    so those with a German cue (a German month name, "12. August", "um", "Uhr") are read as Berlin
+    time and the rest, numeric ones included, as UTC."""
     if not value or not isinstance(value, str):
         return None
     text = normalize_space(value)
@@ -337,16 +343,45 @@ def parse_date(value: str | None) -> datetime | None:
                 dotted = text[m.end(1):m.end(1) + 1] == "."
                 tz = _BERLIN if name in _GERMAN_MONTHS or dotted or " um " in lowered else timezone.utc
                 return datetime(int(m.group(3)), month, int(m.group(1)), hour, minute, second, tzinfo=tz)
+        if m := _RU_DATE.search(text):
+            return _parse_russian(m.group())
         if m := _DMY_NUM.search(text):
             hour, minute, second = _hm(m, 4)
+            tz = _BERLIN if _GERMAN_CUE.search(text) else timezone.utc
             return datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)), hour, minute, second,
-                            tzinfo=_BERLIN)
+                            tzinfo=tz)
         if m := _YMD.search(text):
             hour, minute, second = _hm(m, 4)
             return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), hour, minute, second,
                             tzinfo=timezone.utc)
     except ValueError:  # 31 February and the like
         return None
+    return None
+
+
+def _parse_russian(text: str) -> datetime | None:
+    """A written Russian date through dateparser (declined month names, "в", abbreviations)."""
+    import dateparser
+
+    parsed = dateparser.parse(text, languages=["ru"], settings={
+        "TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True, "REQUIRE_PARTS": ["day", "month", "year"]})
+    return parsed.astimezone(timezone.utc) if parsed is not None else None
+
+
+_TITLE_MAX = 500
+
+
+def page_title(doc: Document) -> str | None:
+    """An article page's title: og:title, else the entry heading, else <title>; None for non-HTML.
+    Site text, so bounded and whitespace-normalised (display code neutralises it)."""
+    if doc.kind != "html":
+        return None
+    for xpath in ("//meta[@property='og:title']/@content", "//h1[contains(@class, 'entry-title')]",
+                  "//title", "//h1"):
+        for found in doc.html.xpath(xpath):
+            text = normalize_space(found if isinstance(found, str) else "".join(found.itertext()))
+            if text:
+                return text[:_TITLE_MAX]
     return None
 
 

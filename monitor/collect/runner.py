@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
@@ -162,6 +162,9 @@ def collect_source(engine: Any, config: Any, source: Any, client: Any, *, privac
             checked_at = _utcnow()
             born = item.published_at or item.discovered_at
             with engine.begin() as conn:
+                if fetched.title and not item.article.title:  # listed by URL only: name it
+                    upsert_article(conn, source_id, article_record(
+                        replace(item.article, title=fetched.title)))
                 if not fetched.not_modified:
                     stats = upsert_comments(conn, source_id, item.id, comment_records(fetched.comments),
                                             seen_at=checked_at, privacy=privacy)

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
 from monitor.collect.markup import Document, has_class, html_to_text, normalize_space, parse_date, \
-    parse_iso, safe_urljoin, xp_class
+    page_title, parse_iso, safe_urljoin, xp_class
 
 __all__ = ["WordPressHtmlCollector", "extract", "extract_core", "extract_wpdiscuz", "is_wpdiscuz"]
 
@@ -302,7 +302,7 @@ class WordPressHtmlCollector:
         # A page that lost its comment markup (a theme change, an error page) is not a complete
         # listing: nothing is marked deleted on its evidence.
         complete = listing.complete and (bool(listing.comments) or _has_comment_area(doc))
-        return CommentFetch(listing.comments, complete=complete, state=new_state)
+        return CommentFetch(listing.comments, complete=complete, state=new_state, title=page_title(doc))
 
     def _feed_fallback(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch | None:
         """The article's comment feed, for pages whose comments are not in the markup (loaded by

@@ -14,7 +14,7 @@ from monitor.errors import InputError
 from monitor.score.lexicon import KINDS, LexiconEntry, append_entry, fold, load_lexicon
 from monitor.store.schema import comments, scores, slur_candidates, slur_occurrences
 
-__all__ = ["ACCEPTED_FILE", "accept", "list_candidates", "reject", "update_candidates"]
+__all__ = ["ACCEPTED_FILE", "accept", "find_candidate", "list_candidates", "reject", "update_candidates"]
 
 ACCEPTED_FILE = "accepted.toml"
 GROWTH_WINDOW = timedelta(days=1)
@@ -137,15 +137,26 @@ def _set_status(engine: Engine, term: str, target: str, status: str) -> None:
                 status=status, examples=[], updated_at=now))
 
 
+def find_candidate(engine: Engine, term: str) -> dict[str, Any] | None:
+    """The stored candidate for `term` (any spelling), or None when discovery never saw it."""
+    with engine.connect() as conn:
+        row = conn.execute(select(slur_candidates)
+                           .where(slur_candidates.c.normalized == _key(term))).first()
+    return None if row is None else dict(row._mapping)
+
+
 def accept(engine: Engine, lexicon_dir: Path | str, term: str, target: str, *,
            kind: str = "coinage", severity: int = 2, lang: str = "any",
-           note: str = "") -> LexiconEntry:
-    """Add `term` to the lexicon (accepted.toml in `lexicon_dir`); mark the candidate accepted."""
+           note: str = "", accepted_file: Path | None = None) -> LexiconEntry:
+    """Add `term` to the lexicon (`accepted_file`, default accepted.toml in `lexicon_dir`); mark
+    the candidate accepted."""
     term = term.strip()
     if not term or " " in term:
         raise InputError(f"{term!r} is not one word: accept single coined words "
                          "(write phrases as a pattern in a lexicon file)")
-    lexicon = load_lexicon(lexicon_dir)
+    target_file = accepted_file or Path(lexicon_dir) / ACCEPTED_FILE
+    extra = [target_file]
+    lexicon = load_lexicon(lexicon_dir, extra_files=extra)
     if target not in lexicon.targets:
         known = ", ".join(sorted(lexicon.targets))
         raise InputError(f"unknown target {target!r}: use one of {known}")
@@ -155,8 +166,8 @@ def accept(engine: Engine, lexicon_dir: Path | str, term: str, target: str, *,
         raise InputError(f"{term!r} is already in the lexicon")
     entry = LexiconEntry(term=term, target=target, kind=kind, severity=severity, lang=lang,
                          note=note or "accepted from discovery")
-    append_entry(Path(lexicon_dir) / ACCEPTED_FILE, entry)
-    load_lexicon(lexicon_dir)  # the file must still load; raises with file and entry if not
+    append_entry(target_file, entry)
+    load_lexicon(lexicon_dir, extra_files=extra)  # the file must still load; raises with file and entry if not
     _set_status(engine, term, target, "accepted")
     return entry
 

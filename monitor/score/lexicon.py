@@ -6,7 +6,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterable, Mapping
+from typing import Annotated, Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import (BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
                       model_validator)
@@ -21,8 +21,10 @@ __all__ = [
     "LexiconEntry",
     "Morphemes",
     "TargetNames",
+    "accepted_path",
     "append_entry",
     "fold",
+    "lexicon_for",
     "load_lexicon",
 ]
 
@@ -321,8 +323,10 @@ def _load_entries(path: Path, targets: Iterable[str]) -> list[LexiconEntry]:
     return entries
 
 
-def load_lexicon(directory: Path | str, extra_targets: Mapping[str, Any] | None = None) -> Lexicon:
-    """Read the lexicon folder; `extra_targets` (config.targets) add their one-word aliases."""
+def load_lexicon(directory: Path | str, extra_targets: Mapping[str, Any] | None = None,
+                 extra_files: Sequence[Path] = ()) -> Lexicon:
+    """Read the lexicon folder; `extra_targets` (config.targets) add their one-word aliases and
+    `extra_files` are entry files kept elsewhere (the data directory's accepted.toml)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigError("lexicon folder not found", file=str(directory),
@@ -349,8 +353,23 @@ def load_lexicon(directory: Path | str, extra_targets: Mapping[str, Any] | None 
     for path in sorted(directory.glob("*.toml")):
         if path.name not in (TARGETS_FILE, MORPHEMES_FILE):
             entries.extend(_load_entries(path, targets))
+    for path in extra_files:
+        if path.is_file() and path.resolve().parent != directory.resolve():
+            entries.extend(_load_entries(path, targets))
     return Lexicon(directory=directory, entries=tuple(entries), targets=targets,
                    morphemes=morphemes)
+
+
+def accepted_path(config: Any) -> Path:
+    """Where `monitor slurs accept` writes: the data directory, so the checkout's config stays as
+    shipped; the lexicon of `config` reads it after the lexicon folder."""
+    return Path(config.data_dir) / "lexicon" / "accepted.toml"
+
+
+def lexicon_for(config: Any) -> Lexicon:
+    """The lexicon `config` scores with: its lexicon folder, its targets and the accepted terms."""
+    extra = [accepted_path(config)] if getattr(config, "data_dir", None) else []
+    return load_lexicon(config.lexicon_dir, getattr(config, "targets", None), extra_files=extra)
 
 
 def append_entry(path: Path, entry: LexiconEntry) -> None:
@@ -366,6 +385,7 @@ def append_entry(path: Path, entry: LexiconEntry) -> None:
     if entry.note:
         item["note"] = entry.note
     data.setdefault("entries", []).append(item)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text("# Terms accepted with `monitor slurs accept`; edit freely.\n"
                    + tomli_w.dumps(data), encoding="utf-8")

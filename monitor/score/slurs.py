@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
-from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, fold, load_lexicon
+from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, fold, lexicon_for
 from monitor.score.normalize import normalize
 
 if TYPE_CHECKING:
@@ -430,7 +430,7 @@ def detector_from_config(config: Config, use_lexicon: bool = True) -> LexiconSlu
     if not (directory / "targets.toml").is_file():
         raise NotConfigured("slur detection", f"no targets.toml in the lexicon folder {directory}: "
                                               "set paths.lexicon_dir or restore config/lexicon")
-    lexicon = load_lexicon(directory, getattr(config, "targets", None))
+    lexicon = lexicon_for(config)
     scoring = getattr(config, "scoring", None)
     enabled = use_lexicon and bool(getattr(scoring, "use_lexicon", True))
     return LexiconSlurDetector(lexicon, use_lexicon=enabled)
