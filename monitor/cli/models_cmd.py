@@ -41,6 +41,7 @@ def train(data: Path | None, only: str | None, stated_licence_only: bool, out: P
     Every set and its licence goes into the model card; rows of a validation split are never
     trained on and are scored by the final model.
     """
+    from monitor.errors import InputError
     from monitor.score.toxicity import MODEL_DIR
     from monitor.training.toxicity import render_card, save
     from monitor.training.toxicity import train as run_training
@@ -51,8 +52,11 @@ def train(data: Path | None, only: str | None, stated_licence_only: bool, out: P
     target = out or MODEL_DIR
     if only in (None, "toxicity"):
         say("toxicity: training")
-        result = run_training(data, stated_licence_only=stated_licence_only, folds=folds,
-                              seed=seed, progress=say)
+        try:
+            result = run_training(data, stated_licence_only=stated_licence_only, folds=folds,
+                                  seed=seed, progress=say)
+        except InputError as exc:
+            raise click.BadParameter(str(exc), param_hint="--data") from exc
         weights, meta = save(result, target)
         (target / "MODEL_CARD_toxicity.md").write_text(render_card(result.meta), encoding="utf-8")
         size = weights.stat().st_size / 1e6

@@ -130,14 +130,16 @@ def test_db_purge_dry_run_changes_nothing_and_durations_read_like_the_config(cap
     assert code == 0 and out.strip() == "purged 0 comment(s) older than 90d"
 
 
-def test_models_train_defaults_to_a_file_inside_the_project(capsys, monkeypatch, tmp_path):
-    monkeypatch.delenv("MONITOR_GERMEVAL", raising=False)
-    monkeypatch.chdir(tmp_path)  # the default must not depend on the working directory
+def test_models_train_says_where_the_labelled_sets_go(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("MONITOR_LABELLED_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
     code, out, _ = run_cli(capsys, "models", "train", "--help")
-    assert code == 0 and str(REPO / "datasets") in " ".join(out.split()).replace("- ", "-")
-    missing = tmp_path / "nope.txt"
-    code, _, err = run_cli(capsys, "models", "train", "--germeval", str(missing))
-    assert code == 2 and f"no GermEval 2018 training file at {missing}" in err
+    assert code == 0 and "MONITOR_LABELLED_DATA" in out and "--stated-licence-only" in out
+    missing = tmp_path / "nope"
+    code, _, err = run_cli(capsys, "models", "train", "--only", "toxicity", "--data", str(missing),
+                           "--out", str(tmp_path / "out"))
+    assert code == 2 and str(missing / "germeval2018") in err and "MONITOR_LABELLED_DATA" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_extract_says_so_when_a_page_has_no_comments(capsys, tmp_path):
