@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sqlalchemy.engine import make_url
-
 from monitor.errors import ConfigError, RuleError
+from monitor.store.db import safe_url
 
 __all__ = ["CHECKS", "check_all"]
 
@@ -46,7 +45,7 @@ CHECKS: list[Callable[[Any], str]] = [_lexicon, _rules, _dashboards]
 
 def check_all(config: Any) -> list[str]:
     """Summary lines for a valid configuration; raises on the first invalid file."""
-    url = make_url(config.database.url).render_as_string(hide_password=True)
+    url = safe_url(config.database.url)
     lines = [
         f"config OK: {config.source_file}",
         f"  database: {url}",
