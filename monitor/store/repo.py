@@ -362,14 +362,14 @@ def purge_older_than(conn: Connection, age: timedelta, now: datetime | None = No
     from monitor.store.retention import scrub_outbox
 
     cutoff = (now or utcnow()) - age
-    purged = conn.execute(select(comments.c.id, comments.c.text).where(
+    purged = conn.execute(select(comments.c.id, comments.c.text, comments.c.author_pseudonym).where(
         comments.c.first_seen_at < cutoff, comments.c.purged_at.is_(None))).all()
     ids = [r.id for r in purged]
     texts = [r.text for r in purged]
     for chunk in _chunks(ids, 500):  # earlier versions may be quoted too
         texts += conn.execute(select(comment_revisions.c.text).where(
             comment_revisions.c.comment_id.in_(chunk))).scalars().all()
-    scrub_outbox(conn, cutoff, texts)
+    scrub_outbox(conn, cutoff, texts, [r.author_pseudonym for r in purged])
     for chunk in _chunks(ids, 500):
         conn.execute(update(comments).where(comments.c.id.in_(chunk)).values(
             text=None, author_name=None, author_pseudonym=None, purged_at=now or utcnow(),

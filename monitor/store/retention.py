@@ -1,78 +1,84 @@
-"""Retention for stored email bodies: comment excerpts and pseudonyms leave the outbox with the comments."""
+"""Retention for stored notification bodies: comment excerpts and pseudonyms leave the outbox with
+the comments they quote, whatever template rendered them."""
 
 from __future__ import annotations
 
 import html
-import re
+import json
 from datetime import datetime, timezone
-from typing import Callable, Iterable
+from typing import Iterable
 
 from sqlalchemy import Connection, select, update
 
 from monitor.store.schema import outbox
 from monitor.text import one_line, truncate
 
-__all__ = ["REMOVED_NOTE", "excerpt_of", "scrub_outbox"]
+__all__ = ["BODY_REMOVED", "EXCERPT_REMOVED", "scrub_outbox"]
 
-REMOVED_NOTE = "(comment examples removed: past retention)"
+BODY_REMOVED = "(body removed: it was written longer ago than retention.comments and quoted comments)"
+EXCERPT_REMOVED = "[comment removed: past retention]"
+PSEUDONYM_REMOVED = "[removed]"
 
-# The example lines alert emails carry (monitor/alert/notify.py): in the text body
-# "    [0.93] 1a2b3c4d: excerpt", in the HTML body "<li><b>0.93</b> <code>1a2b3c4d</code>: excerpt</li>".
-_TEXT_EXAMPLE = re.compile(r"^[ \t]+\[[0-9.]+\] [^\n:]*: (?P<text>[^\n]*)$", re.MULTILINE)
-_HTML_EXAMPLE = re.compile(r"<li><b>[0-9.]+</b> <code>[^<]*</code>: (?P<text>.*?)</li>", re.DOTALL)
-_TEXT_HEADING = re.compile(r"^[ \t]+examples:[ \t]*$", re.MULTILINE)
-_EMPTY_LIST = re.compile(r"<ul>\s*</ul>")
-
-
-def excerpt_of(text: str) -> str:
-    """The excerpt of `text` as an alert email shows it."""
-    return truncate(one_line(text), 200)
+# Excerpts are found by their start, so a template that cuts them shorter still loses them; below
+# this length a text is too common to be told apart from the rest of the email.
+_KEY_CHARS = 60
+_MIN_CHARS = 12
+# Emails show the first characters of a pseudonym (an HMAC in hex): enough to be unique.
+_PSEUDONYM_CHARS = 8
 
 
-def _scrub_text(body: str, drop: Callable[[str], bool]) -> str:
-    removed = False
-
-    def repl(match: re.Match[str]) -> str:
-        nonlocal removed
-        if drop(match.group("text")):
-            removed = True
-            return ""
-        return match.group()
-
-    out = _TEXT_EXAMPLE.sub(repl, body)
-    if not removed:
-        return body
-    out = re.sub(r"\n(?:[ \t]*\n)+(?=[ \t]+\S)", "\n", out)  # the blank lines left by removed examples
-    if not _TEXT_EXAMPLE.search(out):
-        out = _TEXT_HEADING.sub(f"  {REMOVED_NOTE}", out)
-    return out
+def _forms(text: str) -> set[str]:
+    """How an excerpt appears in a stored body: plain, HTML-escaped, JSON-escaped."""
+    return {text, html.escape(text), html.escape(text, quote=False), json.dumps(text)[1:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1]}
 
 
-def _scrub_html(body: str, drop: Callable[[str], bool]) -> str:
-    out = _HTML_EXAMPLE.sub(lambda m: "" if drop(html.unescape(m.group("text"))) else m.group(), body)
-    if out == body:
-        return body
-    return _EMPTY_LIST.sub(f"<p>{html.escape(REMOVED_NOTE)}</p>", out)
+def _cut(body: str, excerpt: str) -> str:
+    """Replace every occurrence of `excerpt` (found by its first characters) in `body`: up to the
+    excerpt's end when it is there whole, else to the end of the line."""
+    key = excerpt[:_KEY_CHARS]
+    out: list[str] = []
+    pos = 0
+    while (at := body.find(key, pos)) >= 0:
+        out.append(body[pos:at])
+        if body.startswith(excerpt, at):
+            end = at + len(excerpt)
+        else:
+            line_end = body.find("\n", at)
+            end = len(body) if line_end < 0 else line_end
+        out.append(EXCERPT_REMOVED)
+        pos = end
+    out.append(body[pos:])
+    return "".join(out)
 
 
-def scrub_outbox(conn: Connection, cutoff: datetime, purged_texts: Iterable[str]) -> int:
-    """Remove comment examples from stored email bodies: all of them in emails written before
-    `cutoff` (their comments were collected earlier still), and, in younger emails, those that
-    quote a comment purged now. Returns how many emails changed."""
-    excerpts = {excerpt_of(t) for t in purged_texts if t}
+def scrub_outbox(conn: Connection, cutoff: datetime, purged_texts: Iterable[str | None],
+                 purged_pseudonyms: Iterable[str | None]) -> int:
+    """Take personal data out of stored notification bodies; returns how many changed.
+
+    A body written before `cutoff` is replaced by a note: every comment it quotes was collected
+    earlier still. In younger bodies the excerpts of the comments purged now (and of their earlier
+    versions) and their authors' pseudonyms are cut out."""
+    excerpts = {form for text in purged_texts if text
+                for form in _forms(truncate(one_line(text), 200)) if len(form) >= _MIN_CHARS}
+    shown_ids = {p[:_PSEUDONYM_CHARS] for p in purged_pseudonyms if p and len(p) >= _PSEUDONYM_CHARS}
     changed = 0
-    rows = conn.execute(select(outbox.c.id, outbox.c.created_at, outbox.c.body_text, outbox.c.body_html))
-    for row in rows.all():
-        old = _aware(row.created_at) < cutoff
-        if not old and not excerpts:
+    for row in conn.execute(select(outbox.c.id, outbox.c.created_at, outbox.c.body_text,
+                                   outbox.c.body_html)).all():
+        if _aware(row.created_at) < cutoff:
+            text = html_body = BODY_REMOVED
+        elif excerpts or shown_ids:
+            text, html_body = row.body_text, row.body_html
+            for excerpt in sorted(excerpts, key=len, reverse=True):
+                text, html_body = _cut(text, excerpt), _cut(html_body, excerpt)
+            for shown in shown_ids:
+                text = text.replace(shown, PSEUDONYM_REMOVED)
+                html_body = html_body.replace(shown, PSEUDONYM_REMOVED)
+        else:
             continue
-
-        def drop(shown: str, old: bool = old) -> bool:
-            return old or shown.strip() in excerpts
-
-        text, body = _scrub_text(row.body_text, drop), _scrub_html(row.body_html, drop)
-        if (text, body) != (row.body_text, row.body_html):
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(body_text=text, body_html=body))
+        if (text, html_body) != (row.body_text, row.body_html):
+            conn.execute(update(outbox).where(outbox.c.id == row.id).values(body_text=text,
+                                                                             body_html=html_body))
             changed += 1
     return changed
 

@@ -107,7 +107,7 @@ def test_purge_removes_excerpts_and_pseudonyms_from_emails_past_retention(alert_
         assert "traitors" not in body and "Second-rate" not in body
         assert "a1b2c3d4" not in body and "pseudo0x" not in body and "pseudo1x" not in body
         assert "removed" in body  # says what happened
-    assert "toxic share" in mail.body_text  # the alert itself is still described
+    assert mail.subject.startswith("[FIRING:1] ToxicHigh")  # the email itself is still listed
 
 
 def test_purge_removes_the_excerpt_of_a_purged_comment_from_a_younger_email(alert_setup) -> None:
@@ -120,7 +120,9 @@ def test_purge_removes_the_excerpt_of_a_purged_comment_from_a_younger_email(aler
         [mail] = conn.execute(select(outbox)).all()
     for body in (mail.body_text, mail.body_html):
         assert "traitors" not in body and "a1b2c3d4" not in body
-        assert "Second-rate opinion number 0" in body  # still within retention: kept
+        assert "comment removed: past retention" in body
+        assert "Second-rate opinion number 0" in body and "pseudo0x" in body  # within retention: kept
+        assert "toxic share" in body
 
 
 @pytest.mark.parametrize("url", [
