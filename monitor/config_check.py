@@ -45,7 +45,17 @@ CHECKS: list[Callable[[Any], str]] = [_lexicon, _rules, _dashboards]
 
 def check_all(config: Any) -> list[str]:
     """Summary lines for a valid configuration; raises on the first invalid file."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     url = safe_url(config.database.url)
+    try:
+        make_url(config.database.url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{url} is not a database URL", file=str(config.source_file),
+                          key="database.url (or MONITOR_DATABASE_URL)",
+                          fix="expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB, "
+                              "with @ : / in the password written %40 %3A %2F") from None
     lines = [
         f"config OK: {config.source_file}",
         f"  database: {url}",
