@@ -18,6 +18,11 @@ def is_disconnect(exc: BaseException) -> bool:
     shutdown): the unit of work was rolled back and may simply be done again."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("sqlite3"):
+        # SQLite has no server to lose: only a busy database is worth another try ("no such
+        # table" or a full disk is not).
+        reason = str(exc.orig).lower()
+        return "locked" in reason or "busy" in reason
     return isinstance(exc, (OperationalError, InterfaceError))
 
 
