@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from monitor.errors import StoreError
 from monitor.pidlock import PidFileLock
+from monitor.store.db import safe_url
 from monitor.store.reconnect import is_disconnect, short_reason
 
 __all__ = ["DaemonLock", "LockLost"]
@@ -48,8 +49,6 @@ class DaemonLock:
         return self.engine.dialect.name == "postgresql"
 
     def _safe_url(self) -> str:
-        from monitor.store.db import safe_url
-
         return safe_url(self.engine.url)
 
     def _try_pg_lock(self) -> bool:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-from typing import Callable, TypeVar
-
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-__all__ = ["Backoff", "is_disconnect", "retry_on_disconnect", "short_reason"]
-
-T = TypeVar("T")
+__all__ = ["Backoff", "is_disconnect", "short_reason"]
 
 
 def is_disconnect(exc: BaseException) -> bool:
@@ -48,28 +42,3 @@ def short_reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
     return f"{type(orig).__name__}: {lines[0] if lines else ''}"
-
-
-def retry_on_disconnect(fn: Callable[[], T], *, what: str, stop: threading.Event | None = None,
-                        attempts: int = 6, backoff: Backoff | None = None,
-                        log: logging.Logger | None = None) -> T:
-    """Run `fn`; when the database connection drops, wait and run it again (at most `attempts`
-    times). Other errors, and the last disconnect, are raised. `fn` must be a unit of work that is
-    safe to repeat: one transaction, or idempotent writes."""
-    backoff = backoff or Backoff()
-    log = log or logging.getLogger("monitor.store")
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except Exception as exc:
-            if not is_disconnect(exc) or attempt == attempts or (stop is not None and stop.is_set()):
-                raise
-            delay = backoff.next()
-            log.warning("%s: database connection lost (%s); retrying in %.0fs (attempt %d of %d)",
-                        what, short_reason(exc), delay, attempt + 1, attempts)
-            if stop is not None:
-                if stop.wait(delay):
-                    raise
-            else:
-                threading.Event().wait(delay)
-    raise AssertionError("unreachable")
