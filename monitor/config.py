@@ -6,6 +6,7 @@ Errors name the file, the key and what would be accepted, e.g.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -14,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
 from monitor.durations import parse_duration
@@ -55,7 +56,30 @@ def default_config_path() -> Path:
 
 DEFAULT_CONFIG = default_config_path()
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+# The longest duration any setting takes (ten years): beyond it, schedulers and date arithmetic
+# overflow, and no monitoring interval means anything.
+MAX_DURATION = timedelta(days=3650)
+
+
+def _bounded(minimum: timedelta, strict: bool) -> Any:
+    def check(value: timedelta) -> timedelta:
+        low = value <= minimum if strict else value < minimum
+        if low or value > MAX_DURATION:
+            floor = "more than 0s" if strict else "0s or more"
+            raise ValueError(f"expected a duration of {floor} and at most {MAX_DURATION.days}d, "
+                             f"like '30s', '15m', '1h' or '90d'")
+        return value
+
+    return AfterValidator(check)
+
+
+# Intervals, ages and windows: positive and at most MAX_DURATION.
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), _bounded(timedelta(0), strict=True)]
+# Waits that may be zero ("at once").
+WaitDuration = Annotated[timedelta, BeforeValidator(parse_duration), _bounded(timedelta(0), strict=False)]
+# Plain numbers of seconds (timeouts, delays): finite, and at most a day.
+_DAY_S = 86_400.0
 
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 
@@ -68,6 +92,30 @@ def _address(value: Any) -> str:
 
 EmailAddress = Annotated[str, BeforeValidator(_address)]
 
+# The keys of a CSS source's `selectors` table (see monitor/collect/css.py).
+SELECTOR_KEYS = ("comment", "author", "text", "date", "id", "parent", "url")
+
+
+def _check_selectors(selectors: dict[str, str]) -> dict[str, str]:
+    """Compile every CSS selector now, so a typo fails `config check`, not the first collection."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    unknown = sorted(set(selectors) - set(SELECTOR_KEYS))
+    if unknown:
+        raise ValueError(f"unknown selector key(s) {', '.join(unknown)}; accepted: {', '.join(SELECTOR_KEYS)}")
+    probe = LexborHTMLParser("<div></div>")
+    for key, value in selectors.items():
+        css = value.split("@", 1)[0].strip()
+        if not css and not value.startswith("@"):
+            raise ValueError(f"{key}: empty selector; accepted: CSS, CSS@attribute or @attribute")
+        if css:
+            try:
+                probe.css(css)
+            except Exception:  # selectolax raises its own error types for a selector it cannot parse
+                raise ValueError(f"{key}: {css!r} is not a valid CSS selector") from None
+    return selectors
+
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, frozen=False)
@@ -76,8 +124,8 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = Field("", description="SQLAlchemy URL; empty = sqlite:///<data_dir>/monitor.db. "
                                      "Env MONITOR_DATABASE_URL overrides. PostgreSQL: postgresql+psycopg://…")
-    busy_timeout_s: float = Field(30.0, gt=0, description="SQLite busy timeout in seconds.")
-    pool_size: int = Field(5, ge=1, description="Connection pool size (PostgreSQL).")
+    busy_timeout_s: float = Field(30.0, gt=0, le=_DAY_S, description="SQLite busy timeout in seconds.")
+    pool_size: int = Field(5, ge=1, le=1000, description="Connection pool size (PostgreSQL).")
 
 
 class PathSettings(_Section):
@@ -92,10 +140,10 @@ class PathSettings(_Section):
 
 class CollectSettings(_Section):
     contact: str = Field("ops@example.invalid", description="Operator contact put in the User-Agent.")
-    min_delay_s: float = Field(1.0, ge=0, description="Minimum delay between requests to one host.")
-    timeout_s: float = Field(20.0, gt=0, description="Per-request timeout.")
-    max_response_bytes: int = Field(10_000_000, gt=0, description="Largest (decompressed) body accepted.")
-    max_retries: int = Field(4, ge=0, description="Retries on 429/5xx/timeouts, exponential backoff.")
+    min_delay_s: float = Field(1.0, ge=0, le=_DAY_S, description="Minimum delay between requests to one host.")
+    timeout_s: float = Field(20.0, gt=0, le=_DAY_S, description="Per-request timeout.")
+    max_response_bytes: int = Field(10_000_000, gt=0, le=2**40, description="Largest (decompressed) body accepted.")
+    max_retries: int = Field(4, ge=0, le=100, description="Retries on 429/5xx/timeouts, exponential backoff.")
     respect_robots: bool = Field(True, description="Honour robots.txt.")
     since: Duration = Field(timedelta(days=30), description="How far back to discover articles.")
     recheck_until: Duration = Field(timedelta(days=14),
@@ -147,8 +195,8 @@ class ScheduleSettings(_Section):
     alerts: Duration = Field(timedelta(minutes=1), description="Rule evaluation and notification.")
     slurs: Duration = Field(timedelta(minutes=10), description="Slur candidate statistics.")
     purge: Duration = Field(timedelta(days=1), description="Retention purge.")
-    jitter_s: float = Field(10.0, ge=0, description="Random jitter added to collection jobs.")
-    misfire_grace_s: float = Field(300.0, gt=0, description="How late a job may still start.")
+    jitter_s: float = Field(10.0, ge=0, le=_DAY_S, description="Random jitter added to collection jobs.")
+    misfire_grace_s: float = Field(300.0, gt=0, le=_DAY_S, description="How late a job may still start.")
 
 
 class SmtpSettings(_Section):
@@ -158,8 +206,8 @@ class SmtpSettings(_Section):
     username: str = Field("", description="Login name; the password comes from MONITOR_SMTP_PASSWORD.")
     password: str = Field("", description="Prefer the env var MONITOR_SMTP_PASSWORD.", repr=False)
     sender: str = Field("monitor@localhost", description="From address.")
-    recipients: list[str] = Field(default_factory=list, description="Default recipients.")
-    timeout_s: float = Field(20.0, gt=0, description="SMTP timeout.")
+    recipients: list[EmailAddress] = Field(default_factory=list, description="Default recipients.")
+    timeout_s: float = Field(20.0, gt=0, le=_DAY_S, description="SMTP timeout.")
 
 
 class PrivacySettings(_Section):
@@ -175,8 +223,8 @@ class RetentionSettings(_Section):
 class AggregateSettings(_Section):
     windows: list[Duration] = Field(default_factory=lambda: [timedelta(hours=1), timedelta(days=1)],
                                     description="Window sizes, e.g. ['1h', '1d'].")
-    top_authors: int = Field(5, ge=1, description="Most active authors counted in the brigading share.")
-    top_slurs: int = Field(5, ge=1, description="Slurs listed per window.")
+    top_authors: int = Field(5, ge=1, le=10_000, description="Most active authors counted in the brigading share.")
+    top_slurs: int = Field(5, ge=1, le=10_000, description="Slurs listed per window.")
 
 
 class RouteSettings(_Section):
@@ -191,7 +239,7 @@ class RouteSettings(_Section):
 
 
 class AlertSettings(_Section):
-    group_wait: Duration = Field(timedelta(seconds=30), description="Wait before the first email of a group.")
+    group_wait: WaitDuration = Field(timedelta(seconds=30), description="Wait before the first email of a group.")
     group_interval: Duration = Field(timedelta(minutes=5), description="Minimum time between emails of a group.")
     repeat_interval: Duration = Field(timedelta(hours=4), description="Resend a still-firing alert after this.")
     send_resolved: bool = Field(True, description="Email when an alert resolves.")
@@ -208,9 +256,20 @@ class AlertSettings(_Section):
                                       "(connection lost after the message was handed over) before a "
                                       "notification is marked failed instead of sent again.")
 
+    @field_validator("routes")
+    @classmethod
+    def _route_recipients(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, route in enumerate(value):
+            to = route.get("to", [])
+            if not isinstance(to, list):
+                raise ValueError(f"route {i}: `to` must be a list of addresses, e.g. to = ['ops@example.org']")
+            for address in to:
+                _address(address)
+        return value
+
 
 class DaemonSettings(_Section):
-    stop_timeout_s: float = Field(10.0, gt=0, description="How long a clean stop may take.")
+    stop_timeout_s: float = Field(10.0, gt=1, le=3600, description="How long a clean stop may take.")
     metrics_address: str = Field("", description="HOST:PORT where `monitor run` serves Prometheus "
                                                  "/metrics, e.g. 127.0.0.1:9187; empty = off.")
     log_format: Literal["text", "json"] = Field("text", description="Daemon log lines: text or json "
@@ -290,13 +349,25 @@ class SourceConfig(_Section):
     articles: list[str] = Field(default_factory=list,
                                 description="Article URLs to watch (discovery = 'urls'; with 'auto' "
                                             "a non-empty list is used instead of the feed).")
-    max_articles: int = Field(200, ge=1, description="Most articles considered per pass.")
+    max_articles: int = Field(200, ge=1, le=1_000_000, description="Most articles considered per pass.")
     disqus_forum: str = Field("", description="Disqus forum shortname (platform disqus).")
     disqus_api_key_env: str = Field("MONITOR_DISQUS_API_KEY",
                                     description="Env var holding the Disqus public API key.")
     selectors: dict[str, str] = Field(default_factory=dict,
                                       description="CSS selectors for platform css: comment, author, "
                                                   "text, date, id, parent.")
+
+    @field_validator("selectors")
+    @classmethod
+    def _compiled(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_selectors(value)
+
+    @model_validator(mode="after")
+    def _css_needs_selectors(self) -> "SourceConfig":
+        if self.platform == "css" and not self.selectors.get("comment"):
+            raise ValueError("platform 'css' needs selectors with at least `comment`, e.g. "
+                             "selectors = { comment = 'div.comment', text = '.body' }")
+        return self
 
     @model_validator(mode="after")
     def _urls_need_articles(self) -> "SourceConfig":
@@ -328,7 +399,10 @@ def _format_errors(exc: ValidationError, file: Path, prefix: str = "") -> str:
             lines.append(f"{file}: {key}: required value is missing")
         else:
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{file}: {key}: {msg} (got {err.get('input')!r})")
+            got = repr(err.get("input"))
+            got = got if len(got) <= 80 else got[:79] + "…"
+            shown = ", got " in msg or not err["loc"]  # a whole-table check names its own problem
+            lines.append(f"{file}: {key}: {msg}" + ("" if shown else f" (got {got})"))
     return "\n".join(lines)
 
 
@@ -341,6 +415,8 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
                           fix="create it, or point --config / MONITOR_CONFIG at the right file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(path), fix="fix the syntax at that line") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=str(path), fix="save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from None
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy.engine import make_url
-
 from monitor.errors import ConfigError, RuleError
+from monitor.store.db import safe_url
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -60,7 +59,17 @@ CHECKS: list[Callable[[Config], str]] = [_lexicon, _rules, _dashboards, _receive
 
 def check_all(config: Config) -> list[str]:
     """Summary lines for a valid configuration; raises on the first invalid file."""
-    url = make_url(config.database.url).render_as_string(hide_password=True)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = safe_url(config.database.url)
+    try:
+        make_url(config.database.url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{url} is not a database URL", file=str(config.source_file),
+                          key="database.url (or MONITOR_DATABASE_URL)",
+                          fix="expected sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB, "
+                              "with @ : / in the password written %40 %3A %2F") from None
     lines = [
         f"config OK: {config.source_file}",
         f"  database: {url}",

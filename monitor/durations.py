@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -13,15 +14,26 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def parse_duration(value: Any) -> timedelta:
-    """'90s', '15m', '1h', '90d', '2w' (or a number of seconds) → timedelta."""
+    """'90s', '15m', '1h', '90d', '2w' (or a number of seconds) → timedelta; never negative,
+    and a value too large for a timedelta is a ValueError, not an OverflowError."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
-    if not match:
-        raise ValueError(f"expected a duration like '30s', '15m', '1h', '90d' or '2w', got {value!r}")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+        seconds = float(value)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"expected a duration of zero or more, like '30s', '15m', '1h' or "
+                             f"'90d', got {value!r}")
+        amount, unit = seconds, "seconds"
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if not match:
+            raise ValueError(f"expected a duration like '30s', '15m', '1h', '90d' or '2w', "
+                             f"got {value!r}")
+        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+    try:
+        return timedelta(**{unit: amount})
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too large") from None
 
 
 def format_duration(value: timedelta) -> str:

@@ -424,6 +424,8 @@ def _parse_file(path: Path, metrics: Sequence[str]) -> tuple[list[RuleGroup], li
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         return [], [RuleProblem(file, 0, "", "", "", f"cannot read: {exc.strerror}")]
+    except UnicodeDecodeError as exc:
+        return [], [RuleProblem(file, 0, "", "", "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

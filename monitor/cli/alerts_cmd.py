@@ -53,7 +53,8 @@ def list_cmd(app: AppContext, show_all: bool, as_json: bool) -> None:
         active = [dict(r._mapping) for r in conn.execute(
             select(silences).where(silences.c.ends_at > now).order_by(silences.c.id))]
         mails = conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(20)).all()
-    console = Console(highlight=False)
+    # Stored strings (SMTP replies, labels) are data: markup=False keeps a "[/x]" in them literal.
+    console = Console(highlight=False, markup=False)
     order = {"firing": 0, "pending": 1, "resolved": 2}
     shown = sorted((s for s in states.values() if show_all or s.state != "resolved"),
                    key=lambda s: (order.get(s.state, 3), s.rule, sorted(s.labels.items())))

@@ -24,7 +24,8 @@ def run(app: AppContext, once: bool, verbose: bool, metrics_address: str | None,
     """Run the daemon: scheduled collection, scoring, aggregation and alerts.
 
     SIGTERM or Ctrl-C stops it cleanly; SIGHUP reloads the configuration. Only one daemon may run
-    per database. Exit status 1 from --once when any stage failed.
+    per database; after a database restart the daemon takes its lock again, or stops with exit
+    status 1 when another daemon got it first. Exit status 1 from --once when any stage failed.
     """
     from monitor.config import load_config
     from monitor.daemon import Daemon
@@ -42,8 +43,7 @@ def run(app: AppContext, once: bool, verbose: bool, metrics_address: str | None,
         if once:
             results = daemon.run_once()
             return 0 if all(r.ok for r in results) else 1
-        daemon.run_forever()
-        return 0
+        return daemon.run_forever()
     finally:
         if server is not None:
             server.close()

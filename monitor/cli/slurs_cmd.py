@@ -63,7 +63,7 @@ def candidates_cmd(app: AppContext, limit: int, status: str, refresh: bool, as_j
                       str(row["distinct_authors"]), str(row["articles"]), share,
                       f"×{row['growth']:.1f}", row["first_seen"].strftime("%Y-%m-%d"),
                       truncate(one_line(example), 70))
-    Console(highlight=False).print(table)
+    Console(highlight=False, markup=False).print(table)  # stored terms are data, not rich markup
 
 
 @slurs.command("accept")

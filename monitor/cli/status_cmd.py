@@ -19,9 +19,8 @@ def status(app: AppContext, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
     from sqlalchemy import func, select
-    from sqlalchemy.engine import make_url
 
-    from monitor.store.db import current_revision, open_engine
+    from monitor.store.db import current_revision, open_engine, safe_url
     from monitor.store.repo import get_state, source_status
     from monitor.store.schema import comments, scores
     from monitor.text import one_line, truncate
@@ -36,7 +35,7 @@ def status(app: AppContext, as_json: bool) -> None:
                                .where(comments.c.needs_scoring.is_(True),
                                       comments.c.text.is_not(None))).scalar_one()
         daemon = get_state(conn, "daemon", {})
-    url = make_url(cfg.database.url).render_as_string(hide_password=True)
+    url = safe_url(cfg.database.url)
     if as_json:
         from monitor.jsonfmt import dumps
 

@@ -8,6 +8,10 @@ from monitor.cli import AppContext, pass_app
 
 __all__ = ["worker"]
 
+# `--once` gives up after this many dropped connections in a row (1 s, 2 s … 30 s apart);
+# without it the worker waits for the database as long as it takes.
+ONCE_RETRIES = 8
+
 
 @click.command()
 @click.option("--once", is_flag=True, help="Score what is pending now, then exit.")
@@ -25,16 +29,18 @@ def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: floa
 
     Run any number of workers, on this or other machines, against the daemon's PostgreSQL database
     (database.url / MONITOR_DATABASE_URL): batches are claimed with FOR UPDATE SKIP LOCKED, so each
-    comment is scored once. SIGTERM or Ctrl-C stops after the batch in hand.
+    comment is scored once. SIGTERM or Ctrl-C stops after the batch in hand. When the database
+    restarts, the batch in hand is rolled back and claimed again after a reconnect (with backoff).
     """
     import logging
     import signal
     import threading
 
-    from monitor.errors import ConfigError
+    from monitor.errors import ConfigError, StoreError
     from monitor.log import setup_logging
     from monitor.score.pipeline import ScoringPipeline
     from monitor.store.db import open_engine
+    from monitor.store.reconnect import Backoff, is_disconnect, short_reason
     from monitor.worker import score_pending
 
     cfg = app.config
@@ -51,14 +57,35 @@ def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: floa
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     size = batch_size or cfg.scoring.batch_size
     log.info("worker started: batch size %d, pipeline %s", size, pipeline.describe())
-    total = 0
+    scored = [0]  # counted per committed batch, so a pass cut short by a disconnect still counts
+    backoff = Backoff()
+    failures = 0
+
+    def committed(ids: list[int]) -> None:
+        scored[0] += len(ids)
+        backoff.reset()
+
     while not stop.is_set():
-        stats = score_pending(engine, pipeline, batch_size=size, stop=stop)
-        total += stats.scored
+        try:
+            stats = score_pending(engine, pipeline, batch_size=size, stop=stop, on_batch=committed)
+        except Exception as exc:
+            # A restarted or unreachable database rolled back the batch in hand: wait, reconnect
+            # (the pool pings before use) and claim again. Anything else is a real error.
+            if not is_disconnect(exc):
+                raise
+            failures += 1
+            if once and failures > ONCE_RETRIES:
+                raise StoreError(f"database unreachable after {failures} attempts: {short_reason(exc)}; "
+                                 "check that the server is running") from None
+            delay = backoff.next()
+            log.warning("database connection lost (%s); retrying in %.0fs", short_reason(exc), delay)
+            stop.wait(delay)
+            continue
+        failures = 0
         if stats.scored:
-            log.info("scored=%d batches=%d total=%d", stats.scored, stats.batches, total)
+            log.info("scored=%d batches=%d total=%d", stats.scored, stats.batches, scored[0])
         if once:
             break
         stop.wait(idle_sleep)
-    log.info("worker stopped after scoring %d comment(s)", total)
+    log.info("worker stopped after scoring %d comment(s)", scored[0])
     return 0

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, func, select
-from sqlalchemy.engine import make_url
 
+from monitor.store.db import safe_url
 from monitor.store.schema import aggregates, alert_states, comments, scores, slur_candidates, sources
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ def load_snapshot(engine: Engine, config: Config, now: datetime | None = None, *
         conn.rollback()
     return Snapshot(
         now=now,
-        database=make_url(str(engine.url)).render_as_string(hide_password=True),
+        database=safe_url(engine.url),
         daemon=daemon,
         last_collection=_latest(_aware(last_ok), _parse_time(
             daemon_state.get("last_collect") if isinstance(daemon_state, dict) else None)),

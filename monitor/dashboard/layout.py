@@ -194,6 +194,8 @@ def load_layout(name: str, folder: Path) -> DashboardSpec:
             raw = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(path), fix="fix the syntax at that line") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=str(path), fix="save it as UTF-8") from None
     return parse_layout(raw, path)
 
 

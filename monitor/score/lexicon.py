@@ -111,6 +111,8 @@ def _read(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(path),
                           fix="`monitor slurs check` validates the folder") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", file=str(path), fix="save it as UTF-8") from None
 
 
 def _words(value: Any) -> tuple[str, ...]:

@@ -27,10 +27,12 @@ class Normalized:
         return self.offsets[-1] + 1 if self.offsets else 0
 
 
-# Invisible characters used to split a word so filters miss it; the soft hyphen and the
-# combining overlays (strike-through, underline) belong here too.
+# Invisible characters used to split a word so filters miss it: zero-width characters, every bidi
+# control (marks, embeddings, overrides, isolates); the soft hyphen and the combining overlays
+# (strike-through, underline) belong here too.
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f"
-                        "\u2060-\u2064\u206a-\u206f\ufeff\u0332\u0334-\u0338\u20d0-\u20f0]")
+                        "\u202a-\u202e\u2060-\u2069\u206a-\u206f\ufeff\u0332\u0334-\u0338"
+                        "\u20d0-\u20f0]")
 
 # Cyrillic letters that look like Latin ones, and the reverse.
 _CYR_TO_LAT = {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from monitor.errors import StoreError
 
@@ -17,9 +18,62 @@ if TYPE_CHECKING:
     from monitor.config import Config
 
 __all__ = ["MIGRATIONS_DIR", "current_revision", "engine_for_url", "head_revision", "open_engine",
-           "upgrade"]
+           "safe_url", "scrub_secrets", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+# Query parameters that carry a secret (libpq takes the password as ?password=… too).
+_SECRET_PARAM = re.compile(r"(?i)([?&](?:password|passwd|pwd|pass|sslpassword|secret|token)=)[^&#]*")
+
+
+def _raw(url: str | URL) -> str:
+    return url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
+
+
+def _userinfo(raw: str) -> tuple[str, str, str] | None:
+    """(scheme://, user info, the rest) split at the *last* @ before the query, so a password
+    holding an unescaped @ is still all user info."""
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        return None
+    head, qmark, query = rest.partition("?")
+    at = head.rfind("@")
+    if at < 0:
+        return None
+    return scheme + sep, head[:at], head[at + 1:] + qmark + query
+
+
+def safe_url(url: str | URL) -> str:
+    """The database URL for messages: passwords masked wherever they are (user info, ?password=),
+    even when the URL does not parse; never raises."""
+    raw = _raw(url)
+    if "://" not in raw:
+        return "<database.url not shown: it is not a URL>"
+    parts = _userinfo(raw)
+    if parts is not None:
+        scheme, info, rest = parts
+        user, colon, _ = info.partition(":")
+        raw = f"{scheme}{user}{':***' if colon else ''}@{rest}"
+    return _SECRET_PARAM.sub(r"\1***", raw)
+
+
+def scrub_secrets(message: str, url: str | URL) -> str:
+    """`message` (a driver error) without the URL's password or any piece of it: a password with
+    an unescaped @ makes drivers report part of it as the host name."""
+    raw = _raw(url)
+    secrets = [m.group(0).split("=", 1)[1] for m in _SECRET_PARAM.finditer(raw)]
+    parts = _userinfo(raw)
+    if parts is not None and ":" in parts[1]:
+        password = parts[1].split(":", 1)[1]
+        secrets.append(password)
+        pieces = password.split("@")
+        # "p@ss@host": the driver may name the host "ss@host", or take "p" as the password.
+        secrets += ["@".join(pieces[i:]) + "@" for i in range(1, len(pieces))]
+        secrets += ["@".join(pieces[:i]) for i in range(1, len(pieces)) if len("@".join(pieces[:i])) >= 3]
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        message = message.replace(secret, "***@" if secret.endswith("@") else "***")
+    return message
 
 
 def _sqlite_pragmas(busy_timeout_s: float):
@@ -73,9 +127,10 @@ def engine_for_url(url: str, *, busy_timeout_s: float = 30.0, pool_size: int = 5
     """An engine with the monitor's connection settings; does not touch the schema."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"database.url {url!r} is not a database URL; expected sqlite:///PATH or "
-                         "postgresql+psycopg://USER@HOST/DB") from None
+    except (ArgumentError, ValueError):
+        raise StoreError(f"database.url {safe_url(url)} is not a database URL; expected sqlite:///PATH or "
+                         "postgresql+psycopg://USER:PASSWORD@HOST/DB (escape @ : / in the password as "
+                         "%40 %3A %2F)") from None
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_path(url)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
@@ -113,13 +168,14 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def _describe(exc: Exception, url: str) -> str:
-    safe_url = make_url(url).render_as_string(hide_password=True)
-    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+def _describe(exc: Exception, url: str | URL) -> str:
+    shown = safe_url(url)
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    reason = scrub_secrets(lines[0] if lines else type(exc).__name__, url)
     if "file is not a database" in reason or "malformed" in reason:
-        return (f"{safe_url}: the database file is corrupt ({reason}); restore a backup or move it "
+        return (f"{shown}: the database file is corrupt ({reason}); restore a backup or move it "
                 "away and run `monitor db upgrade`")
-    return (f"cannot open the database {safe_url}: {reason}; check database.url in monitor.toml "
+    return (f"cannot open the database {shown}: {reason}; check database.url in monitor.toml "
             "or MONITOR_DATABASE_URL, and that the server is running")
 
 
@@ -132,8 +188,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         if before != head_revision():
             command.upgrade(_alembic_config(engine), "head")
         return before, current_revision(engine) or ""
-    except (OperationalError, DatabaseError) as exc:
-        raise StoreError(_describe(exc, str(engine.url))) from None
+    except DBAPIError as exc:
+        raise StoreError(_describe(exc, engine.url)) from None
 
 
 def open_engine(config: Config, *, migrate: bool = True) -> Engine:
@@ -143,7 +199,7 @@ def open_engine(config: Config, *, migrate: bool = True) -> Engine:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except (OperationalError, DatabaseError) as exc:
+    except (DBAPIError, ValueError) as exc:  # any driver complaint: its text may hold the URL's parts
         raise StoreError(_describe(exc, config.database.url)) from None
     if migrate:
         upgrade(engine)

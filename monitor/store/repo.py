@@ -359,12 +359,20 @@ def source_status(conn: Connection) -> list[dict[str, Any]]:
 
 
 def purge_older_than(conn: Connection, age: timedelta, now: datetime | None = None) -> int:
-    """Blank text, names and pseudonyms of comments older than `age` (by publication, else first
-    sighting), with their revisions and slur spans; scores and aggregates stay."""
+    """Blank text, names and pseudonyms of comments collected more than `age` ago, with their
+    revisions, slur spans and the excerpts quoted in stored emails; scores and aggregates stay.
+    Retention is how long *we* keep personal data, so it counts from collection, not publication."""
+    from monitor.store.retention import scrub_outbox
+
     cutoff = (now or utcnow()) - age
-    when = func.coalesce(comments.c.published_at, comments.c.first_seen_at)
-    ids = [r.id for r in conn.execute(select(comments.c.id).where(
-        when < cutoff, comments.c.purged_at.is_(None)))]
+    purged = conn.execute(select(comments.c.id, comments.c.text, comments.c.author_pseudonym).where(
+        comments.c.first_seen_at < cutoff, comments.c.purged_at.is_(None))).all()
+    ids = [r.id for r in purged]
+    texts = [r.text for r in purged]
+    for chunk in _chunks(ids, 500):  # earlier versions may be quoted too
+        texts += conn.execute(select(comment_revisions.c.text).where(
+            comment_revisions.c.comment_id.in_(chunk))).scalars().all()
+    scrub_outbox(conn, cutoff, texts, [r.author_pseudonym for r in purged])
     for chunk in _chunks(ids, 500):
         conn.execute(update(comments).where(comments.c.id.in_(chunk)).values(
             text=None, author_name=None, author_pseudonym=None, purged_at=now or utcnow(),

@@ -131,7 +131,9 @@ def test_purge_blanks_text_and_pseudonyms_but_keeps_scores(engine):
         source_id, article_id = _article(conn)
         old = CommentRecord("old", "old text", "A", published_at=T0)
         new = CommentRecord("new", "new text", "B", published_at=now - timedelta(days=1))
-        upsert_comments(conn, source_id, article_id, [old, new], privacy=PRIVACY)
+        # Retention counts from collection: "old" was collected 100 days ago, "new" yesterday.
+        upsert_comments(conn, source_id, article_id, [old], seen_at=T0, privacy=PRIVACY)
+        upsert_comments(conn, source_id, article_id, [new], seen_at=now - timedelta(days=1), privacy=PRIVACY)
         write_scores(conn, [(p, _score()) for p in claim_pending(conn, 10)])
         n = purge_older_than(conn, timedelta(days=90), now=now)
         rows = {r.external_id: r for r in conn.execute(select(comments))}
