@@ -33,7 +33,7 @@ def parse_duration(value: Any) -> timedelta:
     try:
         return timedelta(**{unit: amount})
     except OverflowError:
-        raise ValueError(f"duration {value!r} is too large") from None
+        raise ValueError(f"expected a duration of at most ten years, got {value!r}") from None
 
 
 def format_duration(value: timedelta) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection, select, update
 
@@ -52,33 +52,56 @@ def _cut(body: str, excerpt: str) -> str:
     return "".join(out)
 
 
+# Payload keys that hold addressing, not content: kept when an old body is replaced.
+_ADDRESSING = frozenset({"message_id", "date", "sender", "to", "rcpt", "subject", "url", "status"})
+
+
+def _walk(value: Any, leaf: Callable[[str, str], str], key: str = "") -> Any:
+    """`value` with every string inside it passed through `leaf(key, string)`."""
+    if isinstance(value, str):
+        return leaf(key, value)
+    if isinstance(value, dict):
+        return {k: _walk(v, leaf, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, leaf, key) for v in value]
+    return value
+
+
 def scrub_outbox(conn: Connection, cutoff: datetime, purged_texts: Iterable[str | None],
                  purged_pseudonyms: Iterable[str | None]) -> int:
-    """Take personal data out of stored notification bodies; returns how many changed.
+    """Take personal data out of stored notification payloads; returns how many changed.
 
-    A body written before `cutoff` is replaced by a note: every comment it quotes was collected
-    earlier still. In younger bodies the excerpts of the comments purged now (and of their earlier
-    versions) and their authors' pseudonyms are cut out."""
+    A payload written before `cutoff` has its content replaced by a note (addressing kept): every
+    comment it quotes was collected earlier still. In younger payloads the excerpts of the
+    comments purged now (and of their earlier versions) and their authors' pseudonyms are cut out
+    of every string, whatever the receiver (email text and HTML, webhook JSON)."""
     excerpts = {form for text in purged_texts if text
                 for form in _forms(truncate(one_line(text), 200)) if len(form) >= _MIN_CHARS}
     shown_ids = {p[:_PSEUDONYM_CHARS] for p in purged_pseudonyms if p and len(p) >= _PSEUDONYM_CHARS}
+
+    def young(_key: str, text: str) -> str:
+        for excerpt in sorted(excerpts, key=len, reverse=True):
+            text = _cut(text, excerpt)
+        for shown in shown_ids:
+            text = text.replace(shown, PSEUDONYM_REMOVED)
+        return text
+
+    def old(key: str, text: str) -> str:
+        return text if key in _ADDRESSING else BODY_REMOVED
+
     changed = 0
-    for row in conn.execute(select(outbox.c.id, outbox.c.created_at, outbox.c.body_text,
-                                   outbox.c.body_html)).all():
+    for row in conn.execute(select(outbox.c.id, outbox.c.created_at, outbox.c.payload)).all():
+        payload = row.payload
+        if isinstance(payload, str):
+            payload = json.loads(payload)
         if _aware(row.created_at) < cutoff:
-            text = html_body = BODY_REMOVED
+            scrubbed = _walk(payload, old)
         elif excerpts or shown_ids:
-            text, html_body = row.body_text, row.body_html
-            for excerpt in sorted(excerpts, key=len, reverse=True):
-                text, html_body = _cut(text, excerpt), _cut(html_body, excerpt)
-            for shown in shown_ids:
-                text = text.replace(shown, PSEUDONYM_REMOVED)
-                html_body = html_body.replace(shown, PSEUDONYM_REMOVED)
+            scrubbed = _walk(payload, young)
         else:
             continue
-        if (text, html_body) != (row.body_text, row.body_html):
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(body_text=text,
-                                                                             body_html=html_body))
+        if scrubbed != payload:
+            conn.execute(update(outbox).where(outbox.c.id == row.id).values(payload=scrubbed))
             changed += 1
     return changed
 

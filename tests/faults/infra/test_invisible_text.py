@@ -70,8 +70,10 @@ def test_markup_in_a_stored_smtp_reply_is_shown_literally(tmp_path: Path) -> Non
     when = datetime(2026, 3, 1, tzinfo=timezone.utc)
     with engine.begin() as conn:
         conn.execute(insert(outbox).values(
-            message_id="<m1@monitor>", group_key="g", recipients=["ops@example.org"],
-            subject="[bold]alert[/bold] \u202eevil", body_text="t", body_html="h", created_at=when,
+            message_id="<m1@monitor>", group_key="g", receiver="email",
+            payload={"to": ["ops@example.org"], "rcpt": ["ops@example.org"], "text": "t",
+                     "html": "h", "subject": "[bold]alert[/bold] \u202eevil"},
+            subject="[bold]alert[/bold] \u202eevil", created_at=when,
             status="failed", attempts=3, next_attempt_at=when,
             last_error="550 [/x] mailbox [red]unavailable"))
     engine.dispose()

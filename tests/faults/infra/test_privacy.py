@@ -93,7 +93,8 @@ def alert_setup(tmp_path: Path):
     notify.run(engine, config, now=at(6))
     with engine.connect() as conn:
         [mail] = conn.execute(select(outbox)).all()
-    assert "traitors" in mail.body_text and "a1b2c3d4" in mail.body_text and "traitors" in mail.body_html
+    assert "traitors" in mail.payload["text"] and "a1b2c3d4" in mail.payload["text"]
+    assert "traitors" in mail.payload["html"]
     yield engine
     engine.dispose()
 
@@ -103,7 +104,7 @@ def test_purge_removes_excerpts_and_pseudonyms_from_emails_past_retention(alert_
     with engine.begin() as conn:
         purge_older_than(conn, timedelta(days=90), now=at(6) + timedelta(days=91))
         [mail] = conn.execute(select(outbox)).all()
-    for body in (mail.body_text, mail.body_html):
+    for body in (mail.payload["text"], mail.payload["html"]):
         assert "traitors" not in body and "Second-rate" not in body
         assert "a1b2c3d4" not in body and "pseudo0x" not in body and "pseudo1x" not in body
         assert "removed" in body  # says what happened
@@ -118,7 +119,7 @@ def test_purge_removes_the_excerpt_of_a_purged_comment_from_a_younger_email(aler
                      .values(first_seen_at=at(-60 * 24 * 30)))
         purge_older_than(conn, timedelta(days=90), now=at(-60 * 24 * 30) + timedelta(days=91))
         [mail] = conn.execute(select(outbox)).all()
-    for body in (mail.body_text, mail.body_html):
+    for body in (mail.payload["text"], mail.payload["html"]):
         assert "traitors" not in body and "a1b2c3d4" not in body
         assert "comment removed: past retention" in body
         assert "Second-rate opinion number 0" in body and "pseudo0x" in body  # within retention: kept
