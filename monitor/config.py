@@ -85,6 +85,10 @@ class CollectSettings(_Section):
     max_response_bytes: int = Field(10_000_000, gt=0, description="Largest (decompressed) body accepted.")
     max_retries: int = Field(4, ge=0, description="Retries on 429/5xx/timeouts, exponential backoff.")
     respect_robots: bool = Field(True, description="Honour robots.txt.")
+    concurrency: int = Field(8, ge=1, le=256, description="Hosts collected side by side (each host "
+                                                          "still gets one request at a time).")
+    retry_budget_s: float = Field(300.0, gt=0, le=86_400, description="Seconds one source's pass may spend "
+                                  "on retries (waits and failed attempts); then errors wait for the next pass.")
     since: Duration = Field(timedelta(days=30), description="How far back to discover articles.")
     recheck_until: Duration = Field(timedelta(days=14),
                                     description="Stop re-checking an article this long after publication.")
@@ -211,7 +215,7 @@ class SourceConfig(_Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
                       description="Unique short name (letters, digits, _ . -).")
-    url: str = Field(pattern=r"^(https?://|file:)", description="Site root or feed URL.")
+    url: str = Field(pattern=r"^https?://", description="Site root or feed URL (http or https).")
     platform: Literal["auto", "wordpress", "wpdiscuz", "blogger", "disqus", "feed", "css"] = Field(
         "auto", description="Comment platform; auto detects it.")
     enabled: bool = Field(True, description="Collect this source.")

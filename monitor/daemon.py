@@ -191,15 +191,27 @@ class Daemon:
                 "requests": outcome.requests}
 
     def collect_all(self) -> dict[str, Any]:
+        """Every enabled source in one pass, hosts side by side (collect.concurrency)."""
+        from monitor.collect.runner import collect_all
+
         totals: dict[str, Any] = {"sources": 0, "failed": 0}
-        for source in self.config.sources:
-            if self.stop_event.is_set():
-                break
-            if not source.enabled:
-                continue
-            result = self._run_job(f"collect:{source.name}", lambda s=source: self.collect_source(s))
+
+        def record(outcome: Any) -> None:
+            ok = outcome.status != "failed"
+            counts = {"source": outcome.name, "status": outcome.status, "articles": outcome.articles_checked,
+                      "new": outcome.new, "updated": outcome.updated, "deleted": outcome.deleted,
+                      "requests": outcome.requests}
+            result = JobResult(f"collect:{outcome.name}", utcnow(), outcome.seconds, ok, counts,
+                               None if ok else f"{outcome.name}: {outcome.error}")
+            (log.info if ok else log.error)(result.log_line())
+            self.jobs[result.job] = {"last_run": result.started.isoformat(),
+                                     "duration_s": round(result.duration_s, 3), "ok": ok,
+                                     "counts": counts, "error": result.error}
             totals["sources"] += 1
-            totals["failed"] += 0 if result.ok else 1
+            totals["failed"] += 0 if ok else 1
+
+        collect_all(self.engine, self.config, self.config.sources, client=self.http_client(),
+                    stop=self.stop_event, on_outcome=record)
         return totals
 
     def score(self) -> dict[str, Any]:
@@ -317,6 +329,8 @@ class Daemon:
             log.error("config reload failed, keeping the running config: %s", exc)
             return
         self.config = new
+        if self._http is not None:
+            self._http.clear_caches()  # robots.txt is read again, from hosts that may have recovered
         with self._pipeline_lock:
             self._pipeline = None
         self._report_components()

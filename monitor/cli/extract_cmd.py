@@ -32,7 +32,8 @@ def _selectors(values: tuple[str, ...]) -> dict[str, str]:
     return selectors
 
 
-def _client(app: AppContext | None) -> Any:
+def _client(app: AppContext | None, url: str) -> Any:
+    """A client that may visit only `url`'s own origin (which may be a local address: it was named)."""
     from monitor.collect.http import PoliteClient
     from monitor.config import CollectSettings
 
@@ -42,7 +43,7 @@ def _client(app: AppContext | None) -> Any:
             settings = app.config.collect
         except ConfigError:
             pass  # a URL can be checked before the monitor is configured
-    return PoliteClient.from_settings(settings, min_delay_s=0.0)
+    return PoliteClient.from_settings(settings, min_delay_s=0.0, allow_private=[url], only_origins=[url])
 
 
 def extract_comments(source: str, platform: str = "auto", selectors: dict[str, str] | None = None,
@@ -53,7 +54,7 @@ def extract_comments(source: str, platform: str = "auto", selectors: dict[str, s
     from monitor.collect.markup import Document, decode_body
 
     if source.startswith(("http://", "https://")):
-        with _client(app) as client:
+        with _client(app, source) as client:
             doc = client.get(source).document()
     else:
         path = Path(source)
