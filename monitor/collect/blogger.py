@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
     convert_each
 from monitor.collect.http import HTTPStatusError
+from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, fragment_text, from_epoch_ms, has_class, html_to_text, \
     normalize_space, parse_date, parse_iso, safe_urljoin, xp_class
 from monitor.errors import ExtractError
@@ -172,13 +173,15 @@ def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
         if current:
             comments.append(current)
     out = []
-    for n, c in enumerate(comments):
+    content_id = ContentIds(base_url)
+    for c in comments:
         if c.get("removed"):
             continue
         href = c["href"]
+        published = _show_comment_time(href) or parse_date(c["date"])
         out.append(ExtractedComment(
-            external_id=c["id"] or _tail_id(href) or f"n{n + 1}", parent_id=None, author=c["author"] or None,
-            text=c["text"], published_at=_show_comment_time(href) or parse_date(c["date"]),
+            external_id=c["id"] or _tail_id(href) or content_id(c["author"], published, c["text"]),
+            parent_id=None, author=c["author"] or None, text=c["text"], published_at=published,
             url=safe_urljoin(base_url, href)))
     return out
 
