@@ -61,8 +61,8 @@ def test_a_slow_host_delays_only_itself(hostile, store):
         outcomes = collect_all(engine, config, sources, client=client, concurrency=2)
     assert [o.status for o in outcomes] == ["failed", "ok"]
     assert sorted(t for t in texts(engine)) == ["fast 0", "fast 1", "fast 2"]
-    # The fast host was done before the slow one's last attempt had even started.
-    assert max(h.at for h in fast.log) < max(h.at for h in slow.log)
+    # The fast host was done while the slow one was still trickling (its request lasts the 2 s deadline).
+    assert max(h.at for h in fast.log) < slow.hits("/a/")[0].at + 1.0
 
 
 def test_retries_are_paid_from_a_budget_per_pass(hostile, store):
