@@ -51,8 +51,12 @@ class _RichProgress:
               help="Run one pass and exit (continuous collection is the daemon's job: `monitor run`).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress display (default: when stderr is a terminal).")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="Hosts collected side by side (default: collect.concurrency); each host still "
+                   "gets one request at a time.")
 @pass_app
-def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool | None) -> int:
+def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool | None,
+            concurrency: int | None) -> int:
     """Collect new and changed comments from the configured sources into the database.
 
     Prints one summary line per source; exits 1 if any source failed.
@@ -78,9 +82,10 @@ def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool 
     try:
         if show:
             with _RichProgress() as bar:
-                outcomes = collect_all(engine, config, _force_enabled(enabled), progress=bar)
+                outcomes = collect_all(engine, config, _force_enabled(enabled), progress=bar,
+                                       concurrency=concurrency)
         else:
-            outcomes = collect_all(engine, config, _force_enabled(enabled))
+            outcomes = collect_all(engine, config, _force_enabled(enabled), concurrency=concurrency)
     finally:
         engine.dispose()
     for outcome in outcomes:
