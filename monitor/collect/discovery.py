@@ -8,9 +8,10 @@ from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from monitor.collect.base import ExtractedArticle
-from monitor.collect.feed import NS, parse_rfc822
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, normalize_space, parse_iso
+from monitor.collect.syndication import NS, parse_rfc822
+from monitor.collect.wp_api import find_api, rest_posts
 from monitor.errors import CollectError, FetchError
 
 __all__ = ["discover_articles", "from_feed", "from_sitemap"]
@@ -122,9 +123,7 @@ def discover_articles(client: Any, source: Any, since: datetime,
     if mode == "urls" or (mode == "auto" and getattr(source, "articles", None) and methods is None):
         return [ExtractedArticle(external_id=u.split("#")[0], url=u) for u in source.articles][:limit]
     if mode == "rest":
-        from monitor.collect.wordpress_rest import WordPressRestCollector
-
-        return WordPressRestCollector(source, client)._discover_rest(since)
+        return rest_posts(client, find_api(client, source.url), since, limit)
     order = methods or (("feed", "sitemap") if mode == "auto" else (mode,))
     errors = []
     for method in order:

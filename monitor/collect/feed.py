@@ -4,37 +4,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
+from monitor.collect.syndication import NS, parse_rfc822
 from monitor.errors import ExtractError
 
-__all__ = ["FeedCollector", "NS", "extract", "parse_rfc822", "post_feed_url"]
+__all__ = ["FeedCollector", "extract", "post_feed_url"]
 
-NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "content": "http://purl.org/rss/1.0/modules/content/",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "wfw": "http://wellformedweb.org/CommentAPI/",
-    "slash": "http://purl.org/rss/1.0/modules/slash/",
-    "thr": "http://purl.org/syndication/thread/1.0",
-}
 _COMMENT_ID = re.compile(r"(?:#comment-|[?&]replytocom=|#c)(\d+)")
 _BY = re.compile(r"^(?:by|von|from|kommentar von|comment by)\s*:?\s*(.+)$", re.I)
-
-
-def parse_rfc822(value: str | None) -> datetime | None:
-    """An RSS pubDate → aware datetime (None when unreadable)."""
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return parse_iso(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
 def _comment_id(*candidates: str | None) -> str | None:
