@@ -14,15 +14,17 @@ __all__ = ["collect"]
 
 
 class _RichProgress:
-    """A progress bar per source on stderr while it runs; summaries are printed by the command."""
+    """A bar for the whole pass and one per source while it runs (hosts run side by side), on
+    stderr; summaries are printed by the command."""
 
-    def __init__(self) -> None:
+    def __init__(self, sources: int) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
         self.tasks: dict[str, Any] = {}
+        self.total = self.progress.add_task("sources", total=sources)
 
     def __enter__(self) -> _RichProgress:
         self.progress.start()
@@ -42,6 +44,7 @@ class _RichProgress:
             self.progress.advance(self.tasks[name])
         elif event == "done":
             self.progress.remove_task(self.tasks.pop(name))
+            self.progress.advance(self.total)
 
 
 @click.command("collect")
@@ -81,7 +84,7 @@ def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool 
     show = sys.stderr.isatty() if progress is None else progress
     try:
         if show:
-            with _RichProgress() as bar:
+            with _RichProgress(len(enabled)) as bar:
                 outcomes = collect_all(engine, config, _force_enabled(enabled), progress=bar,
                                        concurrency=concurrency)
         else:

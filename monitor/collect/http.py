@@ -316,13 +316,13 @@ class PoliteClient:
         except HTTPStatusError as exc:
             if 400 <= exc.status < 500:
                 return RobotsRules.allow_all()  # no robots.txt: everything is allowed (RFC 9309)
-            error = FetchError(f"{host}/robots.txt could not be read (HTTP {exc.status}); nothing "
-                               f"fetched from {host} until it can be, tried again next pass")
+            error = FetchError(f"{host}/robots.txt could not be read (HTTP {exc.status}); nothing is "
+                               f"fetched from {host} until it can be (tried again next pass)")
         except AddressRefused:
             raise
         except FetchError as exc:
-            error = FetchError(f"{host}/robots.txt could not be read ({_short(exc)}); nothing fetched "
-                               f"from {host} until it can be, tried again next pass")
+            error = FetchError(f"{host}/robots.txt could not be read ({_short(exc)}); nothing is "
+                               f"fetched from {host} until it can be (tried again next pass)")
         if context is not None:
             context.robots_failures[host] = error
         raise error
@@ -372,10 +372,13 @@ class PoliteClient:
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise FetchError(f"{url}: {exc}") from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                kind = "timed out" if isinstance(exc, httpx.TimeoutException) else f"failed ({exc})"
-                why = f"request {kind} after {attempt + 1} attempt(s)"
+                if isinstance(exc, httpx.TimeoutException):
+                    why = (f"request timed out (deadline {self.timeout_s:g}s for connect, headers and "
+                           "body; collect.timeout_s)")
+                else:
+                    why = f"request failed ({exc})"
                 if attempt >= retries:
-                    raise FetchError(f"{url}: {why}; check the site, or raise collect.timeout_s") from None
+                    raise FetchError(f"{url}: {why} after {attempt + 1} attempt(s)") from None
             else:
                 status = answer.status
                 if status not in _RETRY_STATUSES:
@@ -469,5 +472,6 @@ class _PassScope:
 
 
 def _short(exc: Exception) -> str:
+    """An error's message without the URL it starts with."""
     text = str(exc)
-    return text.split(": ", 1)[1] if ": " in text else text
+    return text.split(": ", 1)[1] if text.startswith("http") and ": " in text else text
