@@ -216,8 +216,8 @@ class SourceConfig(_Section):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
                       description="Unique short name (letters, digits, _ . -).")
     url: str = Field(pattern=r"^https?://", description="Site root or feed URL (http or https).")
-    platform: Literal["auto", "wordpress", "wpdiscuz", "blogger", "disqus", "feed", "css"] = Field(
-        "auto", description="Comment platform; auto detects it.")
+    platform: str = Field("auto", description="Comment platform (wordpress, wpdiscuz, blogger, disqus, "
+                                                "feed, css or a registered one); auto detects it.")
     enabled: bool = Field(True, description="Collect this source.")
     interval: Duration | None = Field(None, description="Collection interval; default schedule.collect.")
     since: Duration | None = Field(None, description="Discovery horizon; default collect.since.")
@@ -232,6 +232,16 @@ class SourceConfig(_Section):
     selectors: dict[str, str] = Field(default_factory=dict,
                                       description="CSS selectors for platform css: comment, author, "
                                                   "text, date, id, parent.")
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        from monitor.collect.base import platform_names  # the platform registry, read at load
+
+        accepted = ("auto", *platform_names())
+        if value not in accepted:
+            raise ValueError(f"unknown platform {value!r}; accepted: {', '.join(accepted)}")
+        return value
 
 
 class TargetConfig(_Section):

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from monitor.cli import AppContext, pass_app
-from monitor.collect.base import EXTRACTORS
+from monitor.collect.base import platform_names
 from monitor.errors import ConfigError, InputError
 
 __all__ = ["extract", "extract_comments"]
@@ -19,7 +19,7 @@ __all__ = ["extract", "extract_comments"]
 # C1 controls, DEL and bidi overrides: json.dumps leaves them raw; escaping keeps the data exact and
 # the terminal safe.
 _UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_PLATFORMS = ["auto", *EXTRACTORS]
+_PLATFORMS = ["auto", *platform_names(documents=True)]
 
 
 def _selectors(values: tuple[str, ...]) -> dict[str, str]:

@@ -8,14 +8,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
-    convert_each
+    Platform, convert_each
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, fragment_text, from_epoch_ms, has_class, html_to_text, \
     normalize_space, parse_date, parse_iso, safe_urljoin, xp_class
 from monitor.errors import ExtractError
 
-__all__ = ["BloggerCollector", "extract", "extract_feed_json", "extract_feed_xml", "extract_html",
+__all__ = ["PLATFORM", "BloggerCollector", "extract", "extract_feed_json", "extract_feed_xml", "extract_html",
            "is_blogger_feed"]
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -285,3 +285,6 @@ class BloggerCollector:
         comments = extract_html(result.document())
         # Blogger pages show at most 200 comments, so a page is a complete listing only below that.
         return CommentFetch(comments, complete=0 < len(comments) < 200, state=state)
+
+
+PLATFORM = Platform("blogger", extract=extract, collector=BloggerCollector)

@@ -5,15 +5,16 @@ match's attribute) or `@attr` (an attribute of the comment element itself)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Mapping
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    Platform
+from monitor.collect.discovery import BaseCollector
 from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, normalize_space, parse_date, parse_iso, safe_urljoin
 from monitor.errors import ConfigError, ExtractError
 
-__all__ = ["CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
+__all__ = ["PLATFORM", "CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
 
 SELECTOR_KEYS = ("comment", "author", "text", "date", "id", "parent", "url")
 
@@ -129,20 +130,14 @@ def extract(doc: Document, selectors: Mapping[str, str] | None = None,
     return comments
 
 
-class CssCollector:
+class CssCollector(BaseCollector):
     """Article pages read with the source's selectors; articles from the feed, sitemap or a list."""
 
     platform = "css"
 
-    def __init__(self, source: Any, client: Any, **_: Any) -> None:
+    def __init__(self, source: Any, client: Any, **options: Any) -> None:
         validate_selectors(source.selectors, f"source {source.name}: selectors")
-        self.source = source
-        self.client = client
-
-    def discover(self, since: datetime) -> list[ExtractedArticle]:
-        from monitor.collect.discovery import discover_articles
-
-        return discover_articles(self.client, self.source, since)
+        super().__init__(source, client, **options)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         # comments_url is the comment *feed* discovery found (wfw:commentRss); selectors read pages.
@@ -154,3 +149,6 @@ class CssCollector:
         comments = extract(result.document(), self.source.selectors, article_key=article.url)
         # No match at all may mean the markup changed: never a reason to mark comments deleted.
         return CommentFetch(comments, complete=bool(comments), state=new_state)
+
+
+PLATFORM = Platform("css", extract=extract, collector=CssCollector)

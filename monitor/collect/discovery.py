@@ -14,7 +14,7 @@ from monitor.collect.syndication import NS, parse_rfc822
 from monitor.collect.wp_api import find_api, rest_posts
 from monitor.errors import CollectError, FetchError
 
-__all__ = ["discover_articles", "from_feed", "from_sitemap"]
+__all__ = ["BaseCollector", "discover_articles", "from_feed", "from_sitemap"]
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -138,3 +138,17 @@ def discover_articles(client: Any, source: Any, since: datetime,
     if errors:
         raise CollectError(f"no articles found for {source.name}: " + "; ".join(errors))
     return []
+
+
+class BaseCollector:
+    """What most platforms share: the source, the HTTP client, and articles found through the
+    source's feed, sitemap or list. A platform with its own article API overrides `discover`."""
+
+    platform = ""
+
+    def __init__(self, source: Any, client: Any, **_: Any) -> None:
+        self.source = source
+        self.client = client
+
+    def discover(self, since: datetime) -> list[ExtractedArticle]:
+        return discover_articles(self.client, self.source, since)

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    Platform
+from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
 from monitor.collect.syndication import NS, parse_rfc822
 from monitor.errors import ExtractError
 
-__all__ = ["FeedCollector", "extract", "post_feed_url"]
+__all__ = ["PLATFORM", "FeedCollector", "extract", "post_feed_url"]
 
 _COMMENT_ID = re.compile(r"(?:#comment-|[?&]replytocom=|#c)(\d+)")
 _BY = re.compile(r"^(?:by|von|from|kommentar von|comment by)\s*:?\s*(.+)$", re.I)
@@ -85,21 +86,12 @@ def post_feed_url(article_url: str) -> str:
     return base.rstrip("/") + "/feed/"
 
 
-class FeedCollector:
+class FeedCollector(BaseCollector):
     """Articles from the site feed (wfw:commentRss gives each post's comment feed); comments from
     the comment feed, with conditional GET. Comment feeds list only the latest comments, so a feed
     counts as complete only when it holds as many items as the site feed announced."""
 
     platform = "feed"
-
-    def __init__(self, source: Any, client: Any, **_: Any) -> None:
-        self.source = source
-        self.client = client
-
-    def discover(self, since: datetime) -> list[ExtractedArticle]:
-        from monitor.collect.discovery import discover_articles
-
-        return discover_articles(self.client, self.source, since)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         url = article.comments_url or post_feed_url(article.url)
@@ -112,3 +104,6 @@ class FeedCollector:
         comments = [c for c in extract(result.document()) if c.external_id]
         complete = article.comment_count is not None and article.comment_count == len(comments)
         return CommentFetch(comments, complete=complete, state=new_state)
+
+
+PLATFORM = Platform("feed", extract=extract, collector=FeedCollector)

@@ -8,12 +8,12 @@ import re
 from datetime import datetime
 from typing import Any, Iterator
 
-from monitor.collect.base import ExtractedComment
+from monitor.collect.base import ExtractedComment, Platform
 from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, fragment_text, html_to_text, normalize_space, parse_date, \
     parse_iso, safe_urljoin
 
-__all__ = ["extract", "extract_jsonld", "extract_microdata", "has_schema_comments"]
+__all__ = ["PLATFORM", "extract", "extract_jsonld", "extract_microdata", "has_schema_comments"]
 
 _ID_IN = re.compile(r"(?:#comment-|[?&]replytocom=|#c|comment[-_])(\d+)\b")
 _TRAILING_NUMBER = re.compile(r"(?:^|\D)(\d+)$")  # id="uc-77120", itemid="…/77120"
@@ -207,3 +207,6 @@ def extract(doc: Document) -> list[ExtractedComment]:
     if doc.kind != "html":
         return []
     return extract_microdata(doc) or extract_jsonld(doc)
+
+
+PLATFORM = Platform("schema", extract=extract)  # saved documents only

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
-    convert_each
+    Platform, convert_each
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, fragment_text
 from monitor.collect.wp_api import api_root, find_api, rest_posts, total_pages, utc_date
 from monitor.errors import ExtractError
 
-__all__ = ["WordPressRestCollector", "api_root", "comment_from_json", "extract"]
+__all__ = ["PLATFORM", "WordPressRestCollector", "api_root", "comment_from_json", "extract"]
 
 _PER_PAGE = 100
 _MAX_PAGES = 200  # 20,000 comments on one article is far beyond any real thread
@@ -123,3 +123,6 @@ class WordPressRestCollector:
                 new_state.extra["pages"] = pages
                 return CommentFetch(comments, complete=page >= pages, state=new_state)
             page += 1
+
+
+PLATFORM = Platform("wordpress", extract=extract, collector=WordPressRestCollector)
