@@ -3,6 +3,7 @@ fixed list; limited to those published after `since`."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
@@ -10,7 +11,6 @@ from urllib.parse import urljoin, urlsplit
 from monitor.collect.base import ExtractedArticle
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, normalize_space, parse_iso
-from monitor.collect.syndication import NS, parse_rfc822
 from monitor.collect.wp_api import find_api, rest_posts
 from monitor.errors import CollectError, FetchError
 
@@ -36,37 +36,36 @@ def _recent(articles: Iterable[ExtractedArticle], since: datetime, limit: int) -
     return list(unique.values())[:limit]
 
 
+def _when(entry: Any) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+
+
+def _count(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
 def _feed_articles(doc: Document) -> list[ExtractedArticle]:
-    root = doc.xml
+    """Articles of an RSS 0.9x/1.0/2.0 or Atom feed, read by feedparser from the text already
+    fetched within the size limit (a stream: feedparser never opens a URL or a file itself)."""
+    import feedparser
+
+    parsed = feedparser.parse(io.BytesIO(doc.text.encode("utf-8")), sanitize_html=False,
+                              response_headers={"content-type": "application/xml; charset=utf-8",
+                                                "content-location": doc.url or ""})
     found = []
-    if root.tag == f"{{{NS['atom']}}}feed":
-        for entry in root.findall("atom:entry", NS):
-            links = entry.findall("atom:link", NS)
-            url = next((l.get("href") for l in links if l.get("rel") in (None, "alternate")), None)
-            replies = next((l.get("href") for l in links if l.get("rel") == "replies"
-                            and "atom" in (l.get("type") or "atom")), None)
-            if not url:
-                continue
-            url = urljoin(doc.url or "", url)
-            total = entry.findtext("thr:total", namespaces=NS)
-            found.append(ExtractedArticle(
-                external_id=url.split("#")[0], url=url,
-                title=normalize_space(entry.findtext("atom:title", "", NS)) or None,
-                published_at=parse_iso(entry.findtext("atom:published", None, NS))
-                or parse_iso(entry.findtext("atom:updated", None, NS)),
-                comments_url=replies, comment_count=int(total) if total and total.isdigit() else None))
-        return found
-    for item in root.iter("item"):
-        url = normalize_space(item.findtext("link") or "") or None
+    for entry in parsed.entries:
+        links = [link for link in entry.get("links", []) if isinstance(link, dict)]
+        url = entry.get("link") or next((l.get("href") for l in links if l.get("rel") == "alternate"), None)
         if not url:
             continue
-        url = urljoin(doc.url or "", url)
-        count = (item.findtext("slash:comments", namespaces=NS) or "").strip()
+        replies = next((l.get("href") for l in links if l.get("rel") == "replies"
+                        and "atom" in (l.get("type") or "atom")), None)
         found.append(ExtractedArticle(
-            external_id=url.split("#")[0], url=url, title=normalize_space(item.findtext("title") or "") or None,
-            published_at=parse_rfc822(item.findtext("pubDate")),
-            comments_url=(item.findtext("wfw:commentRss", namespaces=NS) or "").strip() or None,
-            comment_count=int(count) if count.isdigit() else None))
+            external_id=url.split("#")[0], url=url, title=normalize_space(entry.get("title") or "") or None,
+            published_at=_when(entry), comments_url=(entry.get("wfw_commentrss") or "").strip() or replies,
+            comment_count=_count(entry.get("slash_comments") or entry.get("thr_total"))))
     return found
 
 

@@ -135,3 +135,17 @@ def test_disqus_without_forum_is_not_configured():
     source = SourceConfig(name="d", url="https://x.example/", platform="disqus")
     with pytest.raises(NotConfigured, match="disqus_forum"):
         make_collector("disqus", source, None, environ={"MONITOR_DISQUS_API_KEY": "k"})
+
+
+def test_rss_1_0_feeds_are_discovered(site):
+    site.route("/index.rdf", Reply(content_type="application/rdf+xml", body=(
+        '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f'<channel rdf:about="{site.url}/"><title>Blog</title></channel>'
+        f'<item rdf:about="{site.url}/p/1"><title>Fähre</title><link>/p/1</link><dc:date>{day(1)}</dc:date></item>'
+        f'<item rdf:about="{site.url}/p/2"><title>Alt</title><link>/p/2</link><dc:date>{day(90)}</dc:date></item>'
+        "</rdf:RDF>")))
+    source = SourceConfig(name="r", url=site.url + "/index.rdf", discovery="feed")
+    with client(site) as c:
+        found = discover_articles(c, source, NOW - timedelta(days=30))
+    assert [(a.url, a.title) for a in found] == [(f"{site.url}/p/1", "Fähre")]
