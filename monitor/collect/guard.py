@@ -7,6 +7,7 @@ each request sees its own); `GuardedTransport` reads it when it connects and on 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ipaddress
 import socket
@@ -87,19 +88,14 @@ _scope: contextvars.ContextVar[RequestScope | None] = contextvars.ContextVar("mo
                                                                              default=None)
 
 
-class request_scope:  # noqa: N801 - used as a context manager
-    """Run one request under `scope`."""
-
-    def __init__(self, scope: RequestScope) -> None:
-        self.scope = scope
-        self._token: Any = None
-
-    def __enter__(self) -> RequestScope:
-        self._token = _scope.set(self.scope)
-        return self.scope
-
-    def __exit__(self, *exc: object) -> None:
-        _scope.reset(self._token)
+@contextlib.contextmanager
+def request_scope(scope: RequestScope) -> Iterator[RequestScope]:
+    """Run one request under `scope` (this thread and context only)."""
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
 
 
 def _current() -> RequestScope:

@@ -5,6 +5,7 @@ request (scheme, address, robots.txt, pacing)."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import random
 import threading
@@ -13,7 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urljoin
 
 import httpx
@@ -230,13 +231,18 @@ class PoliteClient:
     # --- public ------------------------------------------------------------------------------------
 
     def clear_caches(self) -> None:
-        """Forget robots.txt rules and pacing history (SIGHUP): the next request reads them anew."""
+        """Forget cached robots.txt rules (SIGHUP): the next request to each host reads them anew."""
         self._robots.clear()
 
-    def pass_context(self, context: PassContext) -> _PassScope:
+    @contextlib.contextmanager
+    def pass_context(self, context: PassContext) -> Iterator[PassContext]:
         """`with client.pass_context(ctx):` — requests made by this thread inside it belong to one
         collection pass (its private hosts, retry budget, request count and robots failures)."""
-        return _PassScope(context)
+        token = _pass.set(context)
+        try:
+            yield context
+        finally:
+            _pass.reset(token)
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
             accept: str | None = None, params: dict[str, Any] | None = None) -> FetchResult:
@@ -456,19 +462,6 @@ class PoliteClient:
                     raise httpx.ReadTimeout(f"{url}: body still arriving after {self.timeout_s:.0f}s")
             result = FetchResult(final_url, status, response.headers, decoder.result())
             return _Answer(status, response.headers, result)
-
-
-class _PassScope:
-    def __init__(self, context: PassContext) -> None:
-        self.context = context
-        self._token: Any = None
-
-    def __enter__(self) -> PassContext:
-        self._token = _pass.set(self.context)
-        return self.context
-
-    def __exit__(self, *exc: object) -> None:
-        _pass.reset(self._token)
 
 
 def _short(exc: Exception) -> str:
