@@ -13,7 +13,7 @@ import ipaddress
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -78,7 +78,6 @@ class RequestScope:
 
     deadline: float
     private_ok: frozenset[tuple[str, int]] = frozenset()
-    sockets: list[socket.socket] = field(default_factory=list)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
