@@ -206,6 +206,9 @@ class PoliteClient:
         self._guard = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
         self._last_request: dict[str, float] = {}
+        # host → (monotonic time, thread) before which no request goes out: a Retry-After holds the
+        # host for every thread, not only for the one that was told (which waits on its own).
+        self._held: dict[str, tuple[float, int]] = {}
         self._robots = RobotsCache()
         self.requests = 0
 
@@ -400,6 +403,8 @@ class PoliteClient:
                         raise HTTPStatusError(url, status,
                                               f"; Retry-After asks for {wait:.0f}s, more than "
                                               f"{self.max_wait_s:.0f}s: try again later")
+                    if wait is not None:
+                        self._held[host] = (time.monotonic() + wait, threading.get_ident())
             pause = self._backoff(attempt) if wait is None else wait
             self._charge(url, pause + (time.monotonic() - started), why)
             self._sleep(pause)
@@ -408,10 +413,13 @@ class PoliteClient:
     def _pace(self, host: str) -> None:
         delay = max(self.min_delay_s, self._crawl_delay(host))
         last = self._last_request.get(host)
-        if last is not None and delay > 0:
-            remaining = last + delay - time.monotonic()
-            if remaining > 0:
-                self._sleep(remaining)
+        ready = last + delay if last is not None and delay > 0 else 0.0
+        held, by = self._held.get(host, (0.0, 0))
+        if by != threading.get_ident():
+            ready = max(ready, held)
+        remaining = ready - time.monotonic()
+        if remaining > 0:
+            self._sleep(remaining)
 
     def _once(self, url: str, host: str, headers: dict[str, str]) -> _Answer:
         context = _pass.get()
