@@ -33,9 +33,17 @@ def _selectors(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _client(app: AppContext | None, url: str) -> Any:
-    """A client that may visit only `url`'s own origin (which may be a local address: it was named)."""
+    """A client that may visit only `url`'s own origin, or the same host over https (the usual
+    redirect); a local address is allowed there, since it was named."""
+    from urllib.parse import urlsplit
+
     from monitor.collect.http import PoliteClient
     from monitor.config import CollectSettings
+
+    origins = [url]
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname and parts.port in (None, 80):
+        origins.append(f"https://{parts.netloc.rsplit(':', 1)[0] if parts.port else parts.netloc}/")
 
     settings: Any = CollectSettings()
     if app is not None:
@@ -43,7 +51,7 @@ def _client(app: AppContext | None, url: str) -> Any:
             settings = app.config.collect
         except ConfigError:
             pass  # a URL can be checked before the monitor is configured
-    return PoliteClient.from_settings(settings, min_delay_s=0.0, allow_private=[url], only_origins=[url])
+    return PoliteClient.from_settings(settings, min_delay_s=0.0, allow_private=origins, only_origins=origins)
 
 
 def extract_comments(source: str, platform: str = "auto", selectors: dict[str, str] | None = None,
