@@ -182,8 +182,7 @@ class PoliteClient:
                  respect_robots: bool = True, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], None] = time.sleep, backoff_base_s: float = 1.0,
                  max_wait_s: float = 300.0, rng: random.Random | None = None,
-                 allow_private: Iterable[str] = (), only_origins: Iterable[str] | None = None,
-                 retry_budget_s: float = 300.0) -> None:
+                 allow_private: Iterable[str] = (), only_origins: Iterable[str] | None = None) -> None:
         self.min_delay_s = min_delay_s
         self.timeout_s = timeout_s
         self.max_response_bytes = max_response_bytes
@@ -191,7 +190,6 @@ class PoliteClient:
         self.respect_robots = respect_robots
         self.backoff_base_s = backoff_base_s
         self.max_wait_s = max_wait_s
-        self.retry_budget_s = retry_budget_s
         self.user_agent = user_agent(contact)
         self.private_ok = frozenset(iter_private_ok(allow_private))
         self.only_origins = None if only_origins is None else frozenset(origin(u) for u in only_origins)
@@ -217,8 +215,7 @@ class PoliteClient:
         """Built from the `[collect]` section of the config."""
         options = dict(contact=settings.contact, min_delay_s=settings.min_delay_s,
                        timeout_s=settings.timeout_s, max_response_bytes=settings.max_response_bytes,
-                       max_retries=settings.max_retries, respect_robots=settings.respect_robots,
-                       retry_budget_s=getattr(settings, "retry_budget_s", 300.0))
+                       max_retries=settings.max_retries, respect_robots=settings.respect_robots)
         options.update(overrides)
         return cls(**options)
 
