@@ -214,6 +214,9 @@ def _collect_source(engine: Any, config: Any, source: Any, client: Any, context:
                         else:
                             fetched.state.extra.pop("held_listing", None)
                     if held:
+                        # Fetched in full again next pass (a 304 then would confirm nothing).
+                        fetched.state.etag = item.state.etag
+                        fetched.state.last_modified = item.state.last_modified
                         outcome.held += 1
                         log.warning("%s: %s lists %d comment(s) and lost most known ones; held until "
                                     "the next pass confirms", source.name, item.article.url, len(records))
