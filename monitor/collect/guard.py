@@ -7,6 +7,7 @@ each request sees its own); `GuardedTransport` reads it when it connects and on 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
 import ipaddress
@@ -153,6 +154,9 @@ def _shutdown(sock: socket.socket) -> None:
         pass
 
 
+_resolver = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="resolve")
+
+
 class _GuardedBackend(httpcore.NetworkBackend):
     """Resolves the host once, refuses private addresses not allowed by the request's scope, and
     connects to the checked address itself (no second lookup that DNS rebinding could change)."""
@@ -161,9 +165,11 @@ class _GuardedBackend(httpcore.NetworkBackend):
                     local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         scope = _current()
-        _clamp(timeout, scope, httpcore.ConnectTimeout)
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        try:  # a resolver that never answers is bounded by the deadline too
+            infos = lookup.result(_clamp(timeout, scope, httpcore.ConnectTimeout))
+        except concurrent.futures.TimeoutError:
+            raise httpcore.ConnectTimeout(f"looking up {host} timed out") from None
         except (socket.gaierror, UnicodeError) as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
         allowed = (host.lower().strip("[]"), port) in scope.private_ok

@@ -3,11 +3,16 @@ from a per-pass budget, and a slow host that delays nobody but itself."""
 
 from __future__ import annotations
 
+import socket
+import time
+
+import pytest
 from sqlalchemy import select
 
 from monitor.collect.http import PoliteClient
 from monitor.collect.runner import collect_all, collect_source
 from monitor.config import SourceConfig
+from monitor.errors import FetchError
 from monitor.store.schema import comments
 
 from .conftest import CSS, Reply, comment_page
@@ -80,3 +85,25 @@ def test_retries_are_paid_from_a_budget_per_pass(hostile, store):
     assert sum(waits) <= 25  # without a budget: 3 articles x 4 retries x 10 s = 120 s
     assert len([h for h in site.log if h.path != "/robots.txt"]) == 5
     assert any("retry budget" in e for e in outcome.errors)
+
+
+def test_a_dns_lookup_that_hangs_is_bounded_by_the_deadline(hostile, store, monkeypatch):
+    config, _ = store
+    site = hostile()
+    site.route("/robots.txt", Reply(404))
+    site.route("/p/", Reply(body=comment_page(("A", "x"))))
+    real = socket.getaddrinfo
+
+    def stuck(host, *args, **kwargs):
+        if host == "slow-dns.example":
+            time.sleep(6)  # a resolver that takes far longer than the 2 s deadline
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    started = time.monotonic()
+    with PoliteClient.from_settings(config.collect, max_retries=0, respect_robots=False,
+                                    allow_private=[f"http://slow-dns.example:{site.port}/"]) as client:
+        with pytest.raises(FetchError, match="timed out"):
+            client.get(f"http://slow-dns.example:{site.port}/p/")
+    assert time.monotonic() - started < 5
