@@ -16,6 +16,7 @@ __all__ = [
     "ExtractedArticle",
     "ExtractedComment",
     "Platform",
+    "all_platforms",
     "convert_each",
     "extractor_for",
     "get_platform",
@@ -101,6 +102,11 @@ class Platform:
     name: str
     extract: Callable[..., list[ExtractedComment]]
     collector: Callable[..., Collector] | None = None
+    # Detection, asked in `order`: `recognise(doc)` says a saved document is this platform's;
+    # `claim_site(front_page)` names the platform to collect a site with (or None).
+    recognise: Callable[[Any], bool] | None = None
+    claim_site: Callable[[Any], str | None] | None = None
+    order: int = 100
 
 
 # Platform name → (module that declares its PLATFORM, whether it collects sites). A new platform
@@ -134,6 +140,11 @@ def platform_names(*, documents: bool = False) -> tuple[str, ...]:
     names = [n for n, (_, collects) in _BUILTIN.items() if collects or documents]
     names += [n for n, p in _REGISTERED.items() if (p.collector is not None or documents) and n not in names]
     return tuple(names)
+
+
+def all_platforms() -> list[Platform]:
+    """Every platform, built-in and registered, in detection order."""
+    return sorted((get_platform(name) for name in platform_names(documents=True)), key=lambda p: p.order)
 
 
 def get_platform(name: str) -> Platform:

@@ -287,4 +287,29 @@ class BloggerCollector:
         return CommentFetch(comments, complete=0 < len(comments) < 200, state=state)
 
 
-PLATFORM = Platform("blogger", extract=extract, collector=BloggerCollector)
+_BLOGGER_LI = re.compile(r"""<li[^>]+id=["']?c\d{6,}\b""")
+
+
+def _recognise(doc: Document) -> bool:
+    if doc.kind == "json":
+        data = doc.json
+        return isinstance(data, dict) and isinstance(data.get("feed"), dict)
+    text = doc.text
+    if doc.kind == "xml":
+        head = text[:4000]
+        return "tag:blogger.com" in head or "blogger.com" in head and "<feed" in head
+    return bool(_BLOGGER_LI.search(text)) or "comments-block" in text and "blogger" in text.lower()
+
+
+def _claim_site(doc: Document) -> str | None:
+    if doc.kind == "xml":
+        return "blogger" if "tag:blogger.com" in doc.text[:4000] else None
+    lowered = doc.text.lower()
+    if 'content="blogger"' in lowered or "content='blogger'" in lowered or ".blogspot." in lowered \
+            or "blogger.com/feeds" in lowered:
+        return "blogger"
+    return None
+
+
+PLATFORM = Platform("blogger", extract=extract, collector=BloggerCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=20)

@@ -88,4 +88,19 @@ class DisqusCollector(BaseCollector):
         return CommentFetch(comments, complete=False, state=state)
 
 
-PLATFORM = Platform("disqus", extract=extract, collector=DisqusCollector)
+def _recognise(doc: Document) -> bool:
+    if doc.kind != "json":
+        return False
+    data = doc.json
+    return isinstance(data, dict) and isinstance(data.get("response"), list) and "code" in data
+
+
+def _claim_site(doc: Document) -> str | None:
+    text = doc.text
+    if doc.kind != "xml" and ("disqus_thread" in text or ".disqus.com/embed.js" in text.lower()):
+        return "disqus"
+    return None
+
+
+PLATFORM = Platform("disqus", extract=extract, collector=DisqusCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=15)

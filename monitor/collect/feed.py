@@ -106,4 +106,12 @@ class FeedCollector(BaseCollector):
         return CommentFetch(comments, complete=complete, state=new_state)
 
 
-PLATFORM = Platform("feed", extract=extract, collector=FeedCollector)
+def _claim_site(doc: Document) -> str | None:
+    lowered = doc.text.lower()
+    if doc.kind == "xml" or "application/rss+xml" in lowered or "application/atom+xml" in lowered:
+        return "feed"
+    return None
+
+
+PLATFORM = Platform("feed", extract=extract, collector=FeedCollector,
+                    recognise=lambda doc: doc.kind == "xml", claim_site=_claim_site, order=90)

@@ -209,4 +209,5 @@ def extract(doc: Document) -> list[ExtractedComment]:
     return extract_microdata(doc) or extract_jsonld(doc)
 
 
-PLATFORM = Platform("schema", extract=extract)  # saved documents only
+PLATFORM = Platform("schema", extract=extract, order=40,  # saved documents only
+                    recognise=lambda doc: doc.kind == "html" and has_schema_comments(doc))

@@ -330,4 +330,17 @@ def _has_comment_area(doc: Document) -> bool:
     return bool(doc.html.xpath("//*[@id='comments' or @id='wpdcom' or @id='respond']"))
 
 
-PLATFORM = Platform("wpdiscuz", extract=extract, collector=WordPressHtmlCollector)
+def _recognise(doc: Document) -> bool:
+    return doc.kind == "html" and is_wpdiscuz(doc)
+
+
+def _claim_site(doc: Document) -> str | None:
+    if doc.kind == "xml" or not ("wpd-comment" in doc.text or "wpdiscuz" in doc.text.lower()):
+        return None
+    # wpDiscuz comments are ordinary WordPress comments: the REST API serves them when open.
+    lowered = doc.text.lower()
+    return "wordpress" if "api.w.org" in lowered or "/wp-json/" in lowered else "wpdiscuz"
+
+
+PLATFORM = Platform("wpdiscuz", extract=extract, collector=WordPressHtmlCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=10)

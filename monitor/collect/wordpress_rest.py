@@ -3,6 +3,7 @@ falls back to the page markup when the API is closed."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -125,4 +126,30 @@ class WordPressRestCollector:
             page += 1
 
 
-PLATFORM = Platform("wordpress", extract=extract, collector=WordPressRestCollector)
+_CORE_MARKUP = re.compile(r"""id=["']?(?:li-|div-)?comment-\d+\b""")
+
+
+def _recognise(doc: Document) -> bool:
+    if doc.kind == "json":
+        data = doc.json
+        if data == []:
+            return True  # an empty /wp/v2/comments page
+        if isinstance(data, list) and data and all(isinstance(i, dict) for i in data):
+            first = data[0]
+            return "id" in first and ("author_name" in first or "post" in first) and "content" in first
+        return False
+    return doc.kind == "html" and bool(_CORE_MARKUP.search(doc.text))
+
+
+def _claim_site(doc: Document) -> str | None:
+    if doc.kind == "xml":
+        return None
+    lowered = doc.text.lower()
+    if "api.w.org" in lowered or "/wp-json/" in lowered or "/wp-content/" in lowered:
+        return "wordpress"
+    # WordPress markup without an API: the pages are read by the HTML platform.
+    return "wpdiscuz" if _CORE_MARKUP.search(doc.text) else None
+
+
+PLATFORM = Platform("wordpress", extract=extract, collector=WordPressRestCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=30)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from monitor.collect.base import (ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, Platform,
                                   extractor_for, make_collector, platform_names, register, unregister)
+from monitor.collect.detect import detect_document
 from monitor.collect.discovery import BaseCollector
 from monitor.collect.http import PoliteClient
 from monitor.collect.markup import Document
@@ -36,7 +37,8 @@ class ToyCollector(BaseCollector):
 
 @pytest.fixture
 def toy():
-    register(Platform("toy", extract=toy_extract, collector=ToyCollector))
+    register(Platform("toy", extract=toy_extract, collector=ToyCollector,
+                      recognise=lambda doc: doc.text.startswith("TOY:"), order=5))
     yield
     unregister("toy")
 
@@ -46,6 +48,7 @@ def test_a_registered_platform_is_configured_collected_and_extracted(toy, tmp_pa
     source = SourceConfig(name="t", url="https://toy.example/", platform="toy")
     assert isinstance(make_collector("toy", source, None), ToyCollector)
     assert [c.text for c in extractor_for("toy")(Document("a\nb"))] == ["a", "b"]
+    assert detect_document(Document("TOY: first\nsecond")) == "toy"
     config = load_config(make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}"), environ={"MONITOR_SECRET": "x"})
     engine = engine_for_url(config.database.url)
     upgrade(engine)
