@@ -145,6 +145,10 @@ class CollectSettings(_Section):
     max_response_bytes: int = Field(10_000_000, gt=0, le=2**40, description="Largest (decompressed) body accepted.")
     max_retries: int = Field(4, ge=0, le=100, description="Retries on 429/5xx/timeouts, exponential backoff.")
     respect_robots: bool = Field(True, description="Honour robots.txt.")
+    concurrency: int = Field(8, ge=1, le=256, description="Hosts collected side by side (each host "
+                                                          "still gets one request at a time).")
+    retry_budget_s: float = Field(300.0, gt=0, le=86_400, description="Seconds one source's pass may spend "
+                                  "on retries (waits and failed attempts); then errors wait for the next pass.")
     since: Duration = Field(timedelta(days=30), description="How far back to discover articles.")
     recheck_until: Duration = Field(timedelta(days=14),
                                     description="Stop re-checking an article this long after publication.")
@@ -337,9 +341,9 @@ class SourceConfig(_Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
                       description="Unique short name (letters, digits, _ . -).")
-    url: str = Field(pattern=r"^(https?://|file:)", description="Site root or feed URL.")
-    platform: Literal["auto", "wordpress", "wpdiscuz", "blogger", "disqus", "feed", "css"] = Field(
-        "auto", description="Comment platform; auto detects it.")
+    url: str = Field(pattern=r"^https?://", description="Site root or feed URL (http or https).")
+    platform: str = Field("auto", description="Comment platform (wordpress, wpdiscuz, blogger, disqus, "
+                                                "feed, css or a registered one); auto detects it.")
     enabled: bool = Field(True, description="Collect this source.")
     interval: Duration | None = Field(None, description="Collection interval; default schedule.collect.")
     since: Duration | None = Field(None, description="Discovery horizon; default collect.since.")
@@ -356,6 +360,16 @@ class SourceConfig(_Section):
     selectors: dict[str, str] = Field(default_factory=dict,
                                       description="CSS selectors for platform css: comment, author, "
                                                   "text, date, id, parent.")
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        from monitor.collect.base import platform_names  # the platform registry, read at load
+
+        accepted = ("auto", *platform_names())
+        if value not in accepted:
+            raise ValueError(f"unknown platform {value!r}; accepted: {', '.join(accepted)}")
+        return value
 
     @field_validator("selectors")
     @classmethod

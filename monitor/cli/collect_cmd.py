@@ -14,15 +14,17 @@ __all__ = ["collect"]
 
 
 class _RichProgress:
-    """A progress bar per source on stderr while it runs; summaries are printed by the command."""
+    """A bar for the whole pass and one per source while it runs (hosts run side by side), on
+    stderr; summaries are printed by the command."""
 
-    def __init__(self) -> None:
+    def __init__(self, sources: int) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
         self.tasks: dict[str, Any] = {}
+        self.total = self.progress.add_task("sources", total=sources)
 
     def __enter__(self) -> _RichProgress:
         self.progress.start()
@@ -42,6 +44,7 @@ class _RichProgress:
             self.progress.advance(self.tasks[name])
         elif event == "done":
             self.progress.remove_task(self.tasks.pop(name))
+            self.progress.advance(self.total)
 
 
 @click.command("collect")
@@ -52,11 +55,14 @@ class _RichProgress:
                    "`monitor run`); accepted for scripts that spell it out.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress display (default: when stderr is a terminal).")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="Hosts collected side by side (default: collect.concurrency); each host still "
+                   "gets one request at a time.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per source (JSON Lines) instead of summary lines.")
 @pass_app
 def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool | None,
-            as_json: bool) -> int:
+            concurrency: int | None, as_json: bool) -> int:
     """Collect new and changed comments from the configured sources into the database, once.
 
     Prints one summary line per source; exits 1 if any source failed. `monitor run` collects on
@@ -82,10 +88,11 @@ def collect(app: AppContext, names: tuple[str, ...], once: bool, progress: bool 
     show = sys.stderr.isatty() if progress is None else progress
     try:
         if show:
-            with _RichProgress() as bar:
-                outcomes = collect_all(engine, config, _force_enabled(enabled), progress=bar)
+            with _RichProgress(len(enabled)) as bar:
+                outcomes = collect_all(engine, config, _force_enabled(enabled), progress=bar,
+                                       concurrency=concurrency)
         else:
-            outcomes = collect_all(engine, config, _force_enabled(enabled))
+            outcomes = collect_all(engine, config, _force_enabled(enabled), concurrency=concurrency)
     finally:
         engine.dispose()
     for outcome in outcomes:

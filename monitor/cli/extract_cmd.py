@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from monitor.cli import AppContext, pass_app
-from monitor.collect.base import EXTRACTORS
+from monitor.collect.base import platform_names
 from monitor.errors import ConfigError, InputError
 
 __all__ = ["extract", "extract_comments"]
@@ -19,7 +19,7 @@ __all__ = ["extract", "extract_comments"]
 # C1 controls, DEL and bidi overrides: json.dumps leaves them raw; escaping keeps the data exact and
 # the terminal safe.
 _UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_PLATFORMS = ["auto", *EXTRACTORS]
+_PLATFORMS = ["auto", *platform_names(documents=True)]
 
 
 def _selectors(values: tuple[str, ...]) -> dict[str, str]:
@@ -32,9 +32,18 @@ def _selectors(values: tuple[str, ...]) -> dict[str, str]:
     return selectors
 
 
-def _client(app: AppContext | None) -> Any:
+def _client(app: AppContext | None, url: str) -> Any:
+    """A client that may visit only `url`'s own origin, or the same host over https (the usual
+    redirect); a local address is allowed there, since it was named."""
+    from urllib.parse import urlsplit
+
     from monitor.collect.http import PoliteClient
     from monitor.config import CollectSettings
+
+    origins = [url]
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname and parts.port in (None, 80):
+        origins.append(f"https://{parts.netloc.rsplit(':', 1)[0] if parts.port else parts.netloc}/")
 
     settings: Any = CollectSettings()
     if app is not None:
@@ -42,7 +51,7 @@ def _client(app: AppContext | None) -> Any:
             settings = app.config.collect
         except ConfigError:
             pass  # a URL can be checked before the monitor is configured
-    return PoliteClient.from_settings(settings, min_delay_s=0.0)
+    return PoliteClient.from_settings(settings, min_delay_s=0.0, allow_private=origins, only_origins=origins)
 
 
 def extract_comments(source: str, platform: str = "auto", selectors: dict[str, str] | None = None,
@@ -53,7 +62,7 @@ def extract_comments(source: str, platform: str = "auto", selectors: dict[str, s
     from monitor.collect.markup import Document, decode_body
 
     if source.startswith(("http://", "https://")):
-        with _client(app) as client:
+        with _client(app, source) as client:
             doc = client.get(source).document()
     else:
         path = Path(source)

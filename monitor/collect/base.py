@@ -1,4 +1,4 @@
-"""The collector protocol, the records collectors produce, and the registry of built-in platforms."""
+"""The collector protocol, the records collectors produce, and the registry of platforms."""
 
 from __future__ import annotations
 
@@ -7,21 +7,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from monitor.collect.markup import iso_or_none
 from monitor.errors import ConfigError
 
 __all__ = [
     "ArticleState",
-    "COLLECTORS",
     "CommentFetch",
     "Collector",
-    "EXTRACTORS",
     "ExtractedArticle",
     "ExtractedComment",
-    "PLATFORMS",
+    "Platform",
+    "all_platforms",
     "convert_each",
     "extractor_for",
+    "get_platform",
     "make_collector",
+    "platform_names",
+    "register",
+    "unregister",
 ]
 
 
@@ -38,6 +40,8 @@ class ExtractedComment:
 
     def to_json(self) -> dict[str, Any]:
         """The `monitor extract` line: exactly these keys, dates as ISO 8601 with offset."""
+        from monitor.collect.markup import iso_or_none
+
         return {"external_id": self.external_id, "parent_id": self.parent_id, "author": self.author,
                 "text": self.text, "published_at": iso_or_none(self.published_at), "url": self.url}
 
@@ -90,30 +94,68 @@ class Collector(Protocol):
         ...
 
 
-# Platform name → "module:Class" of its collector. A new platform is one module plus one line here.
-COLLECTORS: dict[str, str] = {
-    "wordpress": "monitor.collect.wordpress_rest:WordPressRestCollector",
-    "wpdiscuz": "monitor.collect.wordpress_html:WordPressHtmlCollector",
-    "blogger": "monitor.collect.blogger:BloggerCollector",
-    "disqus": "monitor.collect.disqus:DisqusCollector",
-    "feed": "monitor.collect.feed:FeedCollector",
-    "css": "monitor.collect.css:CssCollector",
-}
+@dataclass(frozen=True)
+class Platform:
+    """One comment platform, declared once as `PLATFORM` in its own module: how to collect a
+    configured source (`collector`, None for a reader of saved documents only) and how to read a
+    saved page or API response (`extract`)."""
 
-# Platform name → "module:function" reading a saved document (`monitor extract`).
-EXTRACTORS: dict[str, str] = {
-    "wordpress": "monitor.collect.wordpress_rest:extract",
-    "wpdiscuz": "monitor.collect.wordpress_html:extract",
-    "blogger": "monitor.collect.blogger:extract",
-    "disqus": "monitor.collect.disqus:extract",
-    "feed": "monitor.collect.feed:extract",
-    "css": "monitor.collect.css:extract",
-    # Documents only (`monitor extract` on an unknown site): schema.org Comment microdata / JSON-LD.
-    # Collecting such a site uses platform "wpdiscuz", whose page reader falls back to it.
-    "schema": "monitor.collect.schema_org:extract",
-}
+    name: str
+    extract: Callable[..., list[ExtractedComment]]
+    collector: Callable[..., Collector] | None = None
+    # Detection, asked in `order`: `recognise(doc)` says a saved document is this platform's;
+    # `claim_site(front_page)` names the platform to collect a site with (or None).
+    recognise: Callable[[Any], bool] | None = None
+    claim_site: Callable[[Any], str | None] | None = None
+    order: int = 100
 
-PLATFORMS: tuple[str, ...] = tuple(COLLECTORS)
+
+# Platform name → (module that declares its PLATFORM, whether it collects sites). A new platform
+# is one module plus one line here, or `register(Platform(...))` from outside the package.
+_BUILTIN: dict[str, tuple[str, bool]] = {
+    "wordpress": ("monitor.collect.wordpress_rest", True),
+    "wpdiscuz": ("monitor.collect.wordpress_html", True),
+    "blogger": ("monitor.collect.blogger", True),
+    "disqus": ("monitor.collect.disqus", True),
+    "feed": ("monitor.collect.feed", True),
+    "css": ("monitor.collect.css", True),
+    # schema.org Comment microdata / JSON-LD in saved pages (`monitor extract`); collecting such a
+    # site uses platform "wpdiscuz", whose page reader falls back to it.
+    "schema": ("monitor.collect.schema_org", False),
+}
+_REGISTERED: dict[str, Platform] = {}
+
+
+def register(platform: Platform) -> None:
+    """Add (or replace) a platform by name; config validation and `monitor extract` see it."""
+    _REGISTERED[platform.name] = platform
+
+
+def unregister(name: str) -> None:
+    _REGISTERED.pop(name, None)
+
+
+def platform_names(*, documents: bool = False) -> tuple[str, ...]:
+    """Names of the platforms that collect sites; with `documents`, also those that only read
+    saved documents. Known without importing any platform module (config loading stays light)."""
+    names = [n for n, (_, collects) in _BUILTIN.items() if collects or documents]
+    names += [n for n, p in _REGISTERED.items() if (p.collector is not None or documents) and n not in names]
+    return tuple(names)
+
+
+def all_platforms() -> list[Platform]:
+    """Every platform, built-in and registered, in detection order."""
+    return sorted((get_platform(name) for name in platform_names(documents=True)), key=lambda p: p.order)
+
+
+def get_platform(name: str) -> Platform:
+    """The platform called `name`; ConfigError naming the accepted ones otherwise."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if name not in _BUILTIN:
+        raise ConfigError(f"unknown platform {name!r}",
+                          fix="use one of: auto, " + ", ".join(platform_names(documents=True)))
+    return importlib.import_module(_BUILTIN[name][0]).PLATFORM
 
 
 def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list[ExtractedComment]:
@@ -132,22 +174,15 @@ def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list
     return out
 
 
-def _load(target: str) -> Any:
-    module_name, attr = target.split(":")
-    return getattr(importlib.import_module(module_name), attr)
-
-
 def extractor_for(platform: str) -> Callable[..., list[ExtractedComment]]:
     """The document extractor of a platform."""
-    if platform not in EXTRACTORS:
-        raise ConfigError(f"unknown platform {platform!r}",
-                          fix="use one of: auto, " + ", ".join(PLATFORMS))
-    return _load(EXTRACTORS[platform])
+    return get_platform(platform).extract
 
 
 def make_collector(platform: str, source: Any, client: Any, **options: Any) -> Collector:
     """The collector for a platform, built for one configured source and an HTTP client."""
-    if platform not in COLLECTORS:
-        raise ConfigError(f"unknown platform {platform!r}",
-                          fix="use one of: auto, " + ", ".join(PLATFORMS))
-    return _load(COLLECTORS[platform])(source, client, **options)
+    found = get_platform(platform)
+    if found.collector is None:
+        raise ConfigError(f"platform {platform!r} reads saved documents only",
+                          fix="collect with one of: auto, " + ", ".join(platform_names()))
+    return found.collector(source, client, **options)

@@ -8,13 +8,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
-    convert_each
+    Platform, convert_each
 from monitor.collect.http import HTTPStatusError
+from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, fragment_text, from_epoch_ms, has_class, html_to_text, \
     normalize_space, parse_date, parse_iso, safe_urljoin, xp_class
 from monitor.errors import ExtractError
 
-__all__ = ["BloggerCollector", "extract", "extract_feed_json", "extract_feed_xml", "extract_html",
+__all__ = ["PLATFORM", "BloggerCollector", "extract", "extract_feed_json", "extract_feed_xml", "extract_html",
            "is_blogger_feed"]
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -172,13 +173,15 @@ def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
         if current:
             comments.append(current)
     out = []
-    for n, c in enumerate(comments):
+    content_id = ContentIds(base_url)
+    for c in comments:
         if c.get("removed"):
             continue
         href = c["href"]
+        published = _show_comment_time(href) or parse_date(c["date"])
         out.append(ExtractedComment(
-            external_id=c["id"] or _tail_id(href) or f"n{n + 1}", parent_id=None, author=c["author"] or None,
-            text=c["text"], published_at=_show_comment_time(href) or parse_date(c["date"]),
+            external_id=c["id"] or _tail_id(href) or content_id(c["author"], published, c["text"]),
+            parent_id=None, author=c["author"] or None, text=c["text"], published_at=published,
             url=safe_urljoin(base_url, href)))
     return out
 
@@ -282,3 +285,31 @@ class BloggerCollector:
         comments = extract_html(result.document())
         # Blogger pages show at most 200 comments, so a page is a complete listing only below that.
         return CommentFetch(comments, complete=0 < len(comments) < 200, state=state)
+
+
+_BLOGGER_LI = re.compile(r"""<li[^>]+id=["']?c\d{6,}\b""")
+
+
+def _recognise(doc: Document) -> bool:
+    if doc.kind == "json":
+        data = doc.json
+        return isinstance(data, dict) and isinstance(data.get("feed"), dict)
+    text = doc.text
+    if doc.kind == "xml":
+        head = text[:4000]
+        return "tag:blogger.com" in head or "blogger.com" in head and "<feed" in head
+    return bool(_BLOGGER_LI.search(text)) or "comments-block" in text and "blogger" in text.lower()
+
+
+def _claim_site(doc: Document) -> str | None:
+    if doc.kind == "xml":
+        return "blogger" if "tag:blogger.com" in doc.text[:4000] else None
+    lowered = doc.text.lower()
+    if 'content="blogger"' in lowered or "content='blogger'" in lowered or ".blogspot." in lowered \
+            or "blogger.com/feeds" in lowered:
+        return "blogger"
+    return None
+
+
+PLATFORM = Platform("blogger", extract=extract, collector=BloggerCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=20)

@@ -5,14 +5,16 @@ match's attribute) or `@attr` (an attribute of the comment element itself)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Mapping
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    Platform
+from monitor.collect.discovery import BaseCollector
+from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, normalize_space, page_title, parse_date, parse_iso, safe_urljoin
 from monitor.errors import ConfigError, ExtractError
 
-__all__ = ["CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
+__all__ = ["PLATFORM", "CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
 
 SELECTOR_KEYS = ("comment", "author", "text", "date", "id", "parent", "url")
 
@@ -93,48 +95,49 @@ class _Page:
         return "".join(parts)
 
 
-def extract(doc: Document, selectors: Mapping[str, str] | None = None) -> list[ExtractedComment]:
-    """Comments found by `selectors` (keys: comment, author, text, date, id, parent, url)."""
+def extract(doc: Document, selectors: Mapping[str, str] | None = None,
+            article_key: str | None = None) -> list[ExtractedComment]:
+    """Comments found by `selectors` (keys: comment, author, text, date, id, parent, url). Without
+    an `id` match a comment's id comes from `article_key` (default: the page URL) and its content."""
     if not selectors:
         raise ExtractError("platform css needs selectors: give --selector comment=CSS (and text=, "
                            "author=, date=, id=) or a source with `selectors` in sources.toml")
     validate_selectors(selectors)
     page = _Page(doc.text, selectors["comment"])
+    content_id = ContentIds(article_key or doc.url)
+    assigned: dict[Any, str] = {}  # node → its id, for the replies nested inside it
     comments = []
-    for n, node in enumerate(page.nodes):
-        external_id = page.value(node, selectors.get("id", "@id")) or f"n{n + 1}"
+    for node in page.nodes:
+        raw_date = page.value(node, selectors.get("date"), date=True)
+        published = parse_iso(raw_date) or parse_date(raw_date)
+        text = page.value(node, selectors.get("text")) if selectors.get("text") else \
+            normalize_space(page.text(node, node))
+        author = page.value(node, selectors.get("author")) or None
+        external_id = (page.value(node, selectors.get("id", "@id")) or "").strip() or \
+            content_id(author, published, text or "")
+        assigned[node.mem_id] = external_id
         parent_id = page.value(node, selectors.get("parent"))
         if parent_id is None and node.parent is not None:
             ancestor = page.owner(node.parent)
             if ancestor is not None:
-                parent_id = page.value(ancestor, selectors.get("id", "@id"))
-        raw_date = page.value(node, selectors.get("date"), date=True)
-        text = page.value(node, selectors.get("text")) if selectors.get("text") else \
-            normalize_space(page.text(node, node))
+                parent_id = assigned.get(ancestor.mem_id)
         url = page.value(node, selectors.get("url"))
         if url and doc.base_url:
             url = safe_urljoin(doc.base_url, url)
         comments.append(ExtractedComment(
-            external_id=external_id.strip(), parent_id=parent_id.strip() if parent_id else None,
-            author=page.value(node, selectors.get("author")) or None, text=text or "",
-            published_at=parse_iso(raw_date) or parse_date(raw_date), url=url or doc.base_url))
+            external_id=external_id, parent_id=parent_id.strip() if parent_id else None,
+            author=author, text=text or "", published_at=published, url=url or doc.base_url))
     return comments
 
 
-class CssCollector:
+class CssCollector(BaseCollector):
     """Article pages read with the source's selectors; articles from the feed, sitemap or a list."""
 
     platform = "css"
 
-    def __init__(self, source: Any, client: Any, **_: Any) -> None:
+    def __init__(self, source: Any, client: Any, **options: Any) -> None:
         validate_selectors(source.selectors, f"source {source.name}: selectors")
-        self.source = source
-        self.client = client
-
-    def discover(self, since: datetime) -> list[ExtractedArticle]:
-        from monitor.collect.discovery import discover_articles
-
-        return discover_articles(self.client, self.source, since)
+        super().__init__(source, client, **options)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         # comments_url is the comment *feed* discovery found (wfw:commentRss); selectors read pages.
@@ -144,6 +147,9 @@ class CssCollector:
         if result.not_modified:
             return CommentFetch([], complete=False, not_modified=True, state=new_state)
         doc = result.document()
-        comments = extract(doc, self.source.selectors)
+        comments = extract(doc, self.source.selectors, article_key=article.url)
         # No match at all may mean the markup changed: never a reason to mark comments deleted.
         return CommentFetch(comments, complete=bool(comments), state=new_state, title=page_title(doc))
+
+
+PLATFORM = Platform("css", extract=extract, collector=CssCollector)

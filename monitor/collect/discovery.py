@@ -3,17 +3,18 @@ fixed list; limited to those published after `since`."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from monitor.collect.base import ExtractedArticle
-from monitor.collect.feed import NS, parse_rfc822
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, normalize_space, parse_iso
+from monitor.collect.wp_api import find_api, rest_posts
 from monitor.errors import CollectError, FetchError
 
-__all__ = ["discover_articles", "from_feed", "from_sitemap"]
+__all__ = ["BaseCollector", "discover_articles", "from_feed", "from_sitemap"]
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -35,37 +36,36 @@ def _recent(articles: Iterable[ExtractedArticle], since: datetime, limit: int) -
     return list(unique.values())[:limit]
 
 
+def _when(entry: Any) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+
+
+def _count(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
 def _feed_articles(doc: Document) -> list[ExtractedArticle]:
-    root = doc.xml
+    """Articles of an RSS 0.9x/1.0/2.0 or Atom feed, read by feedparser from the text already
+    fetched within the size limit (a stream: feedparser never opens a URL or a file itself)."""
+    import feedparser
+
+    parsed = feedparser.parse(io.BytesIO(doc.text.encode("utf-8")), sanitize_html=False,
+                              response_headers={"content-type": "application/xml; charset=utf-8",
+                                                "content-location": doc.url or ""})
     found = []
-    if root.tag == f"{{{NS['atom']}}}feed":
-        for entry in root.findall("atom:entry", NS):
-            links = entry.findall("atom:link", NS)
-            url = next((l.get("href") for l in links if l.get("rel") in (None, "alternate")), None)
-            replies = next((l.get("href") for l in links if l.get("rel") == "replies"
-                            and "atom" in (l.get("type") or "atom")), None)
-            if not url:
-                continue
-            url = urljoin(doc.url or "", url)
-            total = entry.findtext("thr:total", namespaces=NS)
-            found.append(ExtractedArticle(
-                external_id=url.split("#")[0], url=url,
-                title=normalize_space(entry.findtext("atom:title", "", NS)) or None,
-                published_at=parse_iso(entry.findtext("atom:published", None, NS))
-                or parse_iso(entry.findtext("atom:updated", None, NS)),
-                comments_url=replies, comment_count=int(total) if total and total.isdigit() else None))
-        return found
-    for item in root.iter("item"):
-        url = normalize_space(item.findtext("link") or "") or None
+    for entry in parsed.entries:
+        links = [link for link in entry.get("links", []) if isinstance(link, dict)]
+        url = entry.get("link") or next((l.get("href") for l in links if l.get("rel") == "alternate"), None)
         if not url:
             continue
-        url = urljoin(doc.url or "", url)
-        count = (item.findtext("slash:comments", namespaces=NS) or "").strip()
+        replies = next((l.get("href") for l in links if l.get("rel") == "replies"
+                        and "atom" in (l.get("type") or "atom")), None)
         found.append(ExtractedArticle(
-            external_id=url.split("#")[0], url=url, title=normalize_space(item.findtext("title") or "") or None,
-            published_at=parse_rfc822(item.findtext("pubDate")),
-            comments_url=(item.findtext("wfw:commentRss", namespaces=NS) or "").strip() or None,
-            comment_count=int(count) if count.isdigit() else None))
+            external_id=url.split("#")[0], url=url, title=normalize_space(entry.get("title") or "") or None,
+            published_at=_when(entry), comments_url=(entry.get("wfw_commentrss") or "").strip() or replies,
+            comment_count=_count(entry.get("slash_comments") or entry.get("thr_total"))))
     return found
 
 
@@ -122,9 +122,7 @@ def discover_articles(client: Any, source: Any, since: datetime,
     if mode == "urls" or (mode == "auto" and getattr(source, "articles", None) and methods is None):
         return [ExtractedArticle(external_id=u.split("#")[0], url=u) for u in source.articles][:limit]
     if mode == "rest":
-        from monitor.collect.wordpress_rest import WordPressRestCollector
-
-        return WordPressRestCollector(source, client)._discover_rest(since)
+        return rest_posts(client, find_api(client, source.url), since, limit)
     order = methods or (("feed", "sitemap") if mode == "auto" else (mode,))
     errors = []
     for method in order:
@@ -141,3 +139,17 @@ def discover_articles(client: Any, source: Any, since: datetime,
                            + '; to watch given articles instead, set discovery = "urls" and '
                              'articles = ["https://…"] for this source in sources.toml')
     return []
+
+
+class BaseCollector:
+    """What most platforms share: the source, the HTTP client, and articles found through the
+    source's feed, sitemap or list. A platform with its own article API overrides `discover`."""
+
+    platform = ""
+
+    def __init__(self, source: Any, client: Any, **_: Any) -> None:
+        self.source = source
+        self.client = client
+
+    def discover(self, since: datetime) -> list[ExtractedArticle]:
+        return discover_articles(self.client, self.source, since)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
-    convert_each
+    Platform, convert_each
+from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
 from monitor.errors import ExtractError, FetchError, NotConfigured
 
-__all__ = ["API_BASE", "DisqusCollector", "comment_from_json", "extract"]
+__all__ = ["PLATFORM", "API_BASE", "DisqusCollector", "comment_from_json", "extract"]
 
 API_BASE = "https://disqus.com/api/3.0"
 _MAX_PAGES = 100
@@ -41,7 +42,7 @@ def extract(doc: Document) -> list[ExtractedComment]:
                         lambda item: comment_from_json(item, thread_url))
 
 
-class DisqusCollector:
+class DisqusCollector(BaseCollector):
     """Comments of each article's Disqus thread (looked up by the article URL); articles come from
     the site's feed or sitemap. Needs the forum shortname and a public API key."""
 
@@ -60,14 +61,8 @@ class DisqusCollector:
         if not self.forum:
             raise NotConfigured(f"Disqus collector for {source.name}",
                                 "set disqus_forum to the site's Disqus shortname in sources.toml")
-        self.source = source
-        self.client = client
+        super().__init__(source, client)
         self.api_base = api_base.rstrip("/")
-
-    def discover(self, since: datetime) -> list[ExtractedArticle]:
-        from monitor.collect.discovery import discover_articles
-
-        return discover_articles(self.client, self.source, since)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         comments: list[ExtractedComment] = []
@@ -91,3 +86,21 @@ class DisqusCollector:
                 return CommentFetch(comments, complete=True, state=state)
             cursor = page["next"]
         return CommentFetch(comments, complete=False, state=state)
+
+
+def _recognise(doc: Document) -> bool:
+    if doc.kind != "json":
+        return False
+    data = doc.json
+    return isinstance(data, dict) and isinstance(data.get("response"), list) and "code" in data
+
+
+def _claim_site(doc: Document) -> str | None:
+    text = doc.text
+    if doc.kind != "xml" and ("disqus_thread" in text or ".disqus.com/embed.js" in text.lower()):
+        return "disqus"
+    return None
+
+
+PLATFORM = Platform("disqus", extract=extract, collector=DisqusCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=15)

@@ -4,37 +4,19 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    Platform
+from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
+from monitor.collect.syndication import NS, parse_rfc822
 from monitor.errors import ExtractError
 
-__all__ = ["FeedCollector", "NS", "extract", "parse_rfc822", "post_feed_url"]
+__all__ = ["PLATFORM", "FeedCollector", "extract", "post_feed_url"]
 
-NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "content": "http://purl.org/rss/1.0/modules/content/",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "wfw": "http://wellformedweb.org/CommentAPI/",
-    "slash": "http://purl.org/rss/1.0/modules/slash/",
-    "thr": "http://purl.org/syndication/thread/1.0",
-}
 _COMMENT_ID = re.compile(r"(?:#comment-|[?&]replytocom=|#c)(\d+)")
 _BY = re.compile(r"^(?:by|von|from|kommentar von|comment by)\s*:?\s*(.+)$", re.I)
-
-
-def parse_rfc822(value: str | None) -> datetime | None:
-    """An RSS pubDate → aware datetime (None when unreadable)."""
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return parse_iso(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
 def _comment_id(*candidates: str | None) -> str | None:
@@ -104,21 +86,12 @@ def post_feed_url(article_url: str) -> str:
     return base.rstrip("/") + "/feed/"
 
 
-class FeedCollector:
+class FeedCollector(BaseCollector):
     """Articles from the site feed (wfw:commentRss gives each post's comment feed); comments from
     the comment feed, with conditional GET. Comment feeds list only the latest comments, so a feed
     counts as complete only when it holds as many items as the site feed announced."""
 
     platform = "feed"
-
-    def __init__(self, source: Any, client: Any, **_: Any) -> None:
-        self.source = source
-        self.client = client
-
-    def discover(self, since: datetime) -> list[ExtractedArticle]:
-        from monitor.collect.discovery import discover_articles
-
-        return discover_articles(self.client, self.source, since)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         url = article.comments_url or post_feed_url(article.url)
@@ -131,3 +104,14 @@ class FeedCollector:
         comments = [c for c in extract(result.document()) if c.external_id]
         complete = article.comment_count is not None and article.comment_count == len(comments)
         return CommentFetch(comments, complete=complete, state=new_state)
+
+
+def _claim_site(doc: Document) -> str | None:
+    lowered = doc.text.lower()
+    if doc.kind == "xml" or "application/rss+xml" in lowered or "application/atom+xml" in lowered:
+        return "feed"
+    return None
+
+
+PLATFORM = Platform("feed", extract=extract, collector=FeedCollector,
+                    recognise=lambda doc: doc.kind == "xml", claim_site=_claim_site, order=90)

@@ -1,13 +1,17 @@
 """Collecting configured sources into the database: discovery, due articles, incremental comment
-upserts, deletions, runs, errors and per-source health. One failing source never stops the others."""
+upserts, deletions, runs, errors and per-source health. One failing source never stops the others;
+hosts are collected side by side, each host's requests one at a time."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
 
 from monitor.errors import MonitorError, NotConfigured
 
@@ -32,6 +36,7 @@ class SourceOutcome:
     new: int = 0
     updated: int = 0
     deleted: int = 0
+    held: int = 0  # listings that lost most known comments at once, waiting for a second pass
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -47,6 +52,9 @@ class SourceOutcome:
         text = (f"{self.name}: {self.status} — {self.articles_checked} article(s) checked "
                 f"({self.not_modified} unchanged), {self.new} new, {self.updated} edited, "
                 f"{self.deleted} deleted, {self.requests} request(s) in {self.seconds:.1f}s")
+        if self.held:
+            text += (f"; {self.held} listing(s) lost most known comments at once: held until the "
+                     "next pass confirms")
         if self.errors:
             more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
             text += f"; error: {self.errors[0]}{more}"
@@ -94,22 +102,52 @@ def _forget_platform(engine: Any, source_id: int) -> None:
             set_source_state(conn, source_id, state)
 
 
+def _configured_urls(config: Any, source: Any) -> list[str]:
+    """Every URL the configuration names: only their host:ports may be private addresses."""
+    urls = [source.url, *getattr(source, "articles", [])]
+    for other in getattr(config, "sources", []):
+        urls.append(other.url)
+        urls.extend(other.articles)
+    return urls
+
+
+def _pass_context(config: Any, source: Any) -> Any:
+    from monitor.collect.http import PassContext
+
+    return PassContext.for_urls(_configured_urls(config, source),
+                                retry_budget_s=config.collect.retry_budget_s)
+
+
+def _lost_most(known: set[str], listed: set[str]) -> bool:
+    """A listing without more than half of the comments known to be live: a maintenance page, a
+    truncated response or a changed theme far more often than a mass deletion."""
+    return bool(known) and len(known - listed) * 2 > len(known)
+
+
 def collect_source(engine: Any, config: Any, source: Any, client: Any, *, privacy: Any = None,
                    now: datetime | None = None, progress: Progress | None = None,
                    collector_options: dict[str, Any] | None = None) -> SourceOutcome:
     """One pass over one source. Never raises for a problem of the source itself: the outcome
     (and the database's runs, errors and source health) says what went wrong."""
+    context = _pass_context(config, source)
+    with client.pass_context(context):
+        return _collect_source(engine, config, source, client, context, privacy=privacy, now=now,
+                               progress=progress, collector_options=collector_options)
+
+
+def _collect_source(engine: Any, config: Any, source: Any, client: Any, context: Any, *, privacy: Any,
+                    now: datetime | None, progress: Progress | None,
+                    collector_options: dict[str, Any] | None) -> SourceOutcome:
     from monitor.collect.base import make_collector
     from monitor.collect.store_bridge import (article_record, comment_records, due_articles, finish_run,
-                                              record_error, save_article_check, save_article_meta,
-                                              start_run)
+                                              live_external_ids, record_error, save_article_check,
+                                              save_article_meta, start_run)
     from monitor.store.repo import Privacy, ensure_source, mark_deleted, upsert_article, upsert_comments
 
     started = time.monotonic()
     now = now or _utcnow()
     privacy = privacy or Privacy.from_config(config)
     outcome = SourceOutcome(source.name)
-    requests_before = client.requests
     with engine.begin() as conn:
         source_id = ensure_source(conn, source)
         run_id = start_run(conn, source_id, now)
@@ -165,16 +203,35 @@ def collect_source(engine: Any, config: Any, source: Any, client: Any, *, privac
                 if fetched.title and not item.article.title:  # listed by URL only: name it
                     upsert_article(conn, source_id, article_record(
                         replace(item.article, title=fetched.title)))
-                if not fetched.not_modified:
-                    stats = upsert_comments(conn, source_id, item.id, comment_records(fetched.comments),
-                                            seen_at=checked_at, privacy=privacy)
-                    outcome.new += stats.new
-                    outcome.updated += stats.updated
-                    if fetched.complete:  # only a whole listing proves a comment is gone
-                        outcome.deleted += mark_deleted(conn, item.id, [c.external_id for c in fetched.comments],
-                                                        checked_at)
-                else:
+                if fetched.not_modified:
                     outcome.not_modified += 1
+                else:
+                    records = comment_records(fetched.comments)
+                    held = False
+                    if fetched.complete:
+                        listed = {r.external_id for r in records}
+                        if _lost_most(live_external_ids(conn, item.id), listed):
+                            # Held once; the same loss on the next pass is believed.
+                            held = not item.state.extra.get("held_listing")
+                            fetched.state.extra["held_listing"] = True
+                        else:
+                            fetched.state.extra.pop("held_listing", None)
+                    if held:
+                        # Fetched in full again next pass (a 304 then would confirm nothing).
+                        fetched.state.etag = item.state.etag
+                        fetched.state.last_modified = item.state.last_modified
+                        outcome.held += 1
+                        log.warning("%s: %s lists %d comment(s) and lost most known ones; held until "
+                                    "the next pass confirms", source.name, item.article.url, len(records))
+                    else:
+                        fetched.state.extra.pop("held_listing", None)
+                        stats = upsert_comments(conn, source_id, item.id, records, seen_at=checked_at,
+                                                privacy=privacy)
+                        outcome.new += stats.new
+                        outcome.updated += stats.updated
+                        if fetched.complete:  # only a whole listing proves a comment is gone
+                            outcome.deleted += mark_deleted(conn, item.id, [r.external_id for r in records],
+                                                            checked_at)
                 save_article_check(conn, item.id, fetched.state, checked_at,
                                    next_check(checked_at, born, base_interval, until))
             outcome.articles_checked += 1
@@ -185,7 +242,7 @@ def collect_source(engine: Any, config: Any, source: Any, client: Any, *, privac
         outcome.status = "failed" if failed_articles == len(due) else "partial"
     if outcome.status == "failed" and source.platform == "auto":
         _forget_platform(engine, source_id)  # detect again next time: the site may have changed
-    outcome.requests = client.requests - requests_before
+    outcome.requests = context.requests
     outcome.seconds = time.monotonic() - started
     with engine.begin() as conn:
         finish_run(conn, run_id, source_id, status=outcome.status, finished_at=_utcnow(),
@@ -196,24 +253,56 @@ def collect_source(engine: Any, config: Any, source: Any, client: Any, *, privac
     return outcome
 
 
+def _host_groups(sources: Sequence[Any]) -> list[list[int]]:
+    """Indexes of `sources` grouped by host: one group's sources run in turn (their requests would
+    queue for the same host anyway), different groups side by side."""
+    groups: dict[str, list[int]] = {}
+    for index, source in enumerate(sources):
+        try:
+            host = urlsplit(source.url).netloc.lower() or source.url
+        except ValueError:
+            host = source.url
+        groups.setdefault(host, []).append(index)
+    return list(groups.values())
+
+
 def collect_all(engine: Any, config: Any, sources: Iterable[Any], *, client: Any = None,
-                progress: Progress | None = None,
-                collector_options: dict[str, Any] | None = None) -> list[SourceOutcome]:
-    """Collect each enabled source in turn; requests to one host are serialised by the client."""
+                progress: Progress | None = None, collector_options: dict[str, Any] | None = None,
+                concurrency: int | None = None, stop: threading.Event | None = None,
+                on_outcome: Callable[[SourceOutcome], None] | None = None) -> list[SourceOutcome]:
+    """Collect every enabled source, up to `concurrency` hosts (default collect.concurrency) side by
+    side; each host keeps its own pace, Retry-After and robots.txt through the shared client.
+    Outcomes come back in the order of `sources`; `stop` ends the pass between sources."""
     from monitor.collect.http import PoliteClient
     from monitor.store.repo import Privacy
 
+    enabled = [s for s in sources if s.enabled]
     own_client = client is None
     client = client or PoliteClient.from_settings(config.collect)
     privacy = Privacy.from_config(config)
-    outcomes = []
+    outcomes: list[SourceOutcome | None] = [None] * len(enabled)
+
+    def run_group(indexes: list[int]) -> None:
+        for index in indexes:
+            if stop is not None and stop.is_set():
+                return
+            outcome = collect_source(engine, config, enabled[index], client, privacy=privacy,
+                                     progress=progress, collector_options=collector_options)
+            outcomes[index] = outcome
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+    groups = _host_groups(enabled)
+    workers = max(1, min(concurrency or config.collect.concurrency, len(groups)))
     try:
-        for source in sources:
-            if not source.enabled:
-                continue
-            outcomes.append(collect_source(engine, config, source, client, privacy=privacy,
-                                           progress=progress, collector_options=collector_options))
+        if workers == 1:
+            for group in groups:
+                run_group(group)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="collect") as pool:
+                for future in [pool.submit(run_group, group) for group in groups]:
+                    future.result()
     finally:
         if own_client:
             client.close()
-    return outcomes
+    return [o for o in outcomes if o is not None]

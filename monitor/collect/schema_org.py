@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import datetime
 from typing import Any, Iterator
 
-from monitor.collect.base import ExtractedComment
+from monitor.collect.base import ExtractedComment, Platform
+from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, fragment_text, html_to_text, normalize_space, parse_date, \
     parse_iso, safe_urljoin
 
-__all__ = ["extract", "extract_jsonld", "extract_microdata", "has_schema_comments"]
+__all__ = ["PLATFORM", "extract", "extract_jsonld", "extract_microdata", "has_schema_comments"]
 
 _ID_IN = re.compile(r"(?:#comment-|[?&]replytocom=|#c|comment[-_])(\d+)\b")
 _TRAILING_NUMBER = re.compile(r"(?:^|\D)(\d+)$")  # id="uc-77120", itemid="…/77120"
@@ -23,10 +23,10 @@ _NODES = ("//*[@itemprop and contains(concat(' ', normalize-space(@itemprop), ' 
 _MAX_JSON = 2_000_000  # a JSON-LD block larger than this is not metadata
 
 
-def _stable_id(author: str | None, when: datetime | None, text: str) -> str:
-    """An id for a comment the page does not number: the same comment gives the same id each pass."""
-    digest = hashlib.sha1(f"{author}|{when}|{text[:200]}".encode("utf-8")).hexdigest()
-    return "h" + digest[:12]
+def _stable_id(base_url: str | None, author: str | None, when: datetime | None, text: str) -> str:
+    """An id for a JSON-LD comment the page does not number: the same comment on the same article
+    gives the same id each pass (repeats of one comment are one comment in JSON-LD)."""
+    return ContentIds(base_url)(author, when, text)
 
 
 def _id_from(*values: Any) -> str | None:
@@ -95,6 +95,7 @@ def extract_microdata(doc: Document) -> list[ExtractedComment]:
     nodes = [el for el in root.xpath(_NODES) if _is_comment(el)]
     node_set = set(nodes)
     ids: dict[Any, str] = {}
+    content_id = ContentIds(doc.base_url)
     comments = []
     for node in nodes:
         text_el = (_props(node, "text") or _props(node, "commentText") or [None])[0]
@@ -104,7 +105,7 @@ def extract_microdata(doc: Document) -> list[ExtractedComment]:
         url_el = (_props(node, "url") or [None])[0]
         url = safe_urljoin(doc.base_url, _value(url_el)) if url_el is not None else None
         number = _id_from(node.get("id"), node.get("itemid"), url, node.get("data-comment-id"),
-                          node.get("data-id")) or _stable_id(author, when, text)
+                          node.get("data-id")) or content_id(author, when, text)
         ids[node] = number
         parent = next((a for a in node.iterancestors() if a in node_set), None)
         anchor = node.get("id")
@@ -172,7 +173,7 @@ def _jsonld_comments(items: Any, parent: str | None, base_url: str | None,
         url = item.get("url") if isinstance(item.get("url"), str) else None
         if url is None and isinstance(item.get("@id"), str) and item["@id"].startswith("http"):
             url = item["@id"]
-        number = _id_from(item.get("@id"), item.get("identifier"), url) or _stable_id(author, when, text)
+        number = _id_from(item.get("@id"), item.get("identifier"), url) or _stable_id(base_url, author, when, text)
         if number not in seen:
             seen.add(number)
             out.append(ExtractedComment(external_id=number, parent_id=parent, author=author, text=text,
@@ -206,3 +207,7 @@ def extract(doc: Document) -> list[ExtractedComment]:
     if doc.kind != "html":
         return []
     return extract_microdata(doc) or extract_jsonld(doc)
+
+
+PLATFORM = Platform("schema", extract=extract, order=40,  # saved documents only
+                    recognise=lambda doc: doc.kind == "html" and has_schema_comments(doc))

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from monitor.collect.base import ArticleState, ExtractedArticle, ExtractedComment
 from monitor.store.repo import ArticleRecord, CommentRecord
-from monitor.store.schema import articles, collection_errors, collection_runs, sources
+from monitor.store.schema import articles, collection_errors, collection_runs, comments, sources
 
 __all__ = [
     "DueArticle",
@@ -20,6 +20,7 @@ __all__ = [
     "due_articles",
     "finish_run",
     "get_source_state",
+    "live_external_ids",
     "record_error",
     "save_article_check",
     "save_article_meta",
@@ -46,6 +47,12 @@ def comment_records(comments: list[ExtractedComment]) -> list[CommentRecord]:
     return [CommentRecord(external_id=c.external_id, text=c.text, author=c.author,
                           parent_external_id=c.parent_id, published_at=c.published_at, url=c.url)
             for c in comments if c.external_id]
+
+
+def live_external_ids(conn: Connection, article_id: int) -> set[str]:
+    """The article's comments that were listed last time and not marked deleted."""
+    return set(conn.execute(select(comments.c.external_id).where(
+        comments.c.article_id == article_id, comments.c.deleted_at.is_(None))).scalars())
 
 
 def get_source_state(conn: Connection, source_id: int) -> dict[str, Any]:

@@ -7,11 +7,14 @@ import re
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment
+from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+    Platform
+from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, has_class, html_to_text, normalize_space, parse_date, \
     page_title, parse_iso, safe_urljoin, xp_class
 
-__all__ = ["WordPressHtmlCollector", "extract", "extract_core", "extract_wpdiscuz", "is_wpdiscuz"]
+__all__ = ["PLATFORM", "WordPressHtmlCollector", "extract", "extract_core", "extract_wpdiscuz",
+           "is_wpdiscuz"]
 
 _CORE_ID = re.compile(r"^(?:li-|div-)?comment-?(\d+)$")
 _WPD_ID = re.compile(r"^(?:wpd|wc)-comm-(\d+)_(\d+)$")
@@ -261,22 +264,13 @@ def extract(doc: Document) -> list[ExtractedComment]:
     return comments or extract_core(doc) or extract_schema(doc)
 
 
-class WordPressHtmlCollector:
+class WordPressHtmlCollector(BaseCollector):
     """Reads each article page and extracts its comments (core markup or wpDiscuz), following the
     comment pages (comment-page-N). Articles are found through the site feed or sitemap. The
     article's comment feed (wfw:commentRss) is only a fallback, read as a feed, for a page that
     shows no comments."""
 
     platform = "wpdiscuz"
-
-    def __init__(self, source: Any, client: Any, **_: Any) -> None:
-        self.source = source
-        self.client = client
-
-    def discover(self, since: datetime) -> list[ExtractedArticle]:
-        from monitor.collect.discovery import discover_articles
-
-        return discover_articles(self.client, self.source, since)
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         from monitor.collect.paging import read_all_pages
@@ -334,3 +328,19 @@ class WordPressHtmlCollector:
 
 def _has_comment_area(doc: Document) -> bool:
     return bool(doc.html.xpath("//*[@id='comments' or @id='wpdcom' or @id='respond']"))
+
+
+def _recognise(doc: Document) -> bool:
+    return doc.kind == "html" and is_wpdiscuz(doc)
+
+
+def _claim_site(doc: Document) -> str | None:
+    if doc.kind == "xml" or not ("wpd-comment" in doc.text or "wpdiscuz" in doc.text.lower()):
+        return None
+    # wpDiscuz comments are ordinary WordPress comments: the REST API serves them when open.
+    lowered = doc.text.lower()
+    return "wordpress" if "api.w.org" in lowered or "/wp-json/" in lowered else "wpdiscuz"
+
+
+PLATFORM = Platform("wpdiscuz", extract=extract, collector=WordPressHtmlCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=10)

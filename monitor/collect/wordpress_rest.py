@@ -3,40 +3,22 @@ falls back to the page markup when the API is closed."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import re
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
-    convert_each
+    Platform, convert_each
 from monitor.collect.http import HTTPStatusError
-from monitor.collect.markup import Document, fragment_text, parse_iso
-from monitor.errors import ExtractError, FetchError
+from monitor.collect.markup import Document, fragment_text
+from monitor.collect.wp_api import api_root, find_api, rest_posts, total_pages, utc_date
+from monitor.errors import ExtractError
 
-__all__ = ["WordPressRestCollector", "api_root", "comment_from_json", "extract"]
+__all__ = ["PLATFORM", "WordPressRestCollector", "api_root", "comment_from_json", "extract"]
 
 _PER_PAGE = 100
 _MAX_PAGES = 200  # 20,000 comments on one article is far beyond any real thread
 _CLOSED = {401, 403, 404, 410}
-
-
-def api_root(site_url: str) -> str:
-    """The wp/v2 root of a site; WordPress.com blogs are served from public-api.wordpress.com."""
-    parts = urlsplit(site_url)
-    host = parts.netloc.lower()
-    if host.endswith(".wordpress.com") and host != "public-api.wordpress.com":
-        return f"https://public-api.wordpress.com/wp/v2/sites/{host}"
-    path = parts.path
-    # A site root may sit below a path (example.org/blog/); an article URL is not a site root, so
-    # only a path that already names the API is kept.
-    base = path.split("/wp-json")[0] if "/wp-json" in path else ""
-    return f"{parts.scheme}://{parts.netloc}{base.rstrip('/')}/wp-json/wp/v2"
-
-
-def _utc(item: dict[str, Any], key_gmt: str, key_local: str) -> datetime | None:
-    # date_gmt has no offset but is UTC; `date` is site-local without offset, so it is only a fallback
-    # when it carries one.
-    return parse_iso(item.get(key_gmt), assume=timezone.utc) or parse_iso(item.get(key_local))
 
 
 def comment_from_json(item: dict[str, Any]) -> ExtractedComment:
@@ -46,7 +28,7 @@ def comment_from_json(item: dict[str, Any]) -> ExtractedComment:
     return ExtractedComment(
         external_id=str(item["id"]), parent_id=str(parent) if parent not in (None, 0, "0") else None,
         author=(item.get("author_name") or None), text=fragment_text(rendered),
-        published_at=_utc(item, "date_gmt", "date"), url=item.get("link") or None)
+        published_at=utc_date(item, "date_gmt", "date"), url=item.get("link") or None)
 
 
 def extract(doc: Document) -> list[ExtractedComment]:
@@ -60,11 +42,6 @@ def extract(doc: Document) -> list[ExtractedComment]:
         raise ExtractError("this JSON is not a WordPress comment list (expected the array that "
                            "/wp-json/wp/v2/comments returns)")
     return convert_each(data, comment_from_json)
-
-
-def _total_pages(result: Any) -> int:
-    value = result.headers.get("x-wp-totalpages", "1")
-    return max(1, int(value)) if value.isdigit() else 1
 
 
 class WordPressRestCollector:
@@ -81,18 +58,9 @@ class WordPressRestCollector:
 
     @property
     def api(self) -> str:
-        """The wp/v2 root: from the page's <link rel="https://api.w.org/"> when the source URL is not
-        a site root (WordPress installed below a path), else /wp-json/wp/v2 on the host."""
+        """The site's wp/v2 root, looked up once."""
         if self._api is None:
-            self._api = api_root(self.source.url)
-            if urlsplit(self.source.url).path not in ("", "/") and "/wp-json" not in self.source.url:
-                try:
-                    doc = self.client.get(self.source.url).document()
-                    links = doc.html.xpath("//link[@rel='https://api.w.org/']/@href") if doc.kind == "html" else []
-                except FetchError:
-                    links = []
-                if links and links[0].startswith("http"):
-                    self._api = links[0].rstrip("/") + "/wp/v2"
+            self._api = find_api(self.client, self.source.url)
         return self._api
 
     def discover(self, since: datetime) -> list[ExtractedArticle]:
@@ -112,24 +80,7 @@ class WordPressRestCollector:
         return discover_articles(self.client, self.source, since, methods=("feed", "sitemap"))
 
     def _discover_rest(self, since: datetime) -> list[ExtractedArticle]:
-        limit = getattr(self.source, "max_articles", 200)
-        found: list[ExtractedArticle] = []
-        page = 1
-        while len(found) < limit:
-            result = self.client.get(f"{self.api}/posts", params={
-                "per_page": min(_PER_PAGE, limit), "page": page, "orderby": "date", "order": "desc",
-                "after": since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-                "_fields": "id,link,title,date_gmt,date"})
-            for item in result.json():
-                title = item.get("title")
-                found.append(ExtractedArticle(
-                    external_id=str(item["id"]), url=item.get("link") or "",
-                    title=fragment_text(title.get("rendered", "") if isinstance(title, dict) else title or "")
-                    or None, published_at=_utc(item, "date_gmt", "date")))
-            if page >= _total_pages(result):
-                break
-            page += 1
-        return found[:limit]
+        return rest_posts(self.client, self.api, since, getattr(self.source, "max_articles", 200))
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         if self.rest_closed or not article.external_id.isdigit():
@@ -168,8 +119,37 @@ class WordPressRestCollector:
             if not isinstance(data, list):
                 raise ExtractError(f"{result.url}: expected a JSON list of comments")
             comments.extend(comment_from_json(item) for item in data if isinstance(item, dict))
-            pages = _total_pages(result)
+            pages = total_pages(result)
             if page >= pages or page >= _MAX_PAGES or not data:
                 new_state.extra["pages"] = pages
                 return CommentFetch(comments, complete=page >= pages, state=new_state)
             page += 1
+
+
+_CORE_MARKUP = re.compile(r"""id=["']?(?:li-|div-)?comment-\d+\b""")
+
+
+def _recognise(doc: Document) -> bool:
+    if doc.kind == "json":
+        data = doc.json
+        if data == []:
+            return True  # an empty /wp/v2/comments page
+        if isinstance(data, list) and data and all(isinstance(i, dict) for i in data):
+            first = data[0]
+            return "id" in first and ("author_name" in first or "post" in first) and "content" in first
+        return False
+    return doc.kind == "html" and bool(_CORE_MARKUP.search(doc.text))
+
+
+def _claim_site(doc: Document) -> str | None:
+    if doc.kind == "xml":
+        return None
+    lowered = doc.text.lower()
+    if "api.w.org" in lowered or "/wp-json/" in lowered or "/wp-content/" in lowered:
+        return "wordpress"
+    # WordPress markup without an API: the pages are read by the HTML platform.
+    return "wpdiscuz" if _CORE_MARKUP.search(doc.text) else None
+
+
+PLATFORM = Platform("wordpress", extract=extract, collector=WordPressRestCollector, recognise=_recognise,
+                    claim_site=_claim_site, order=30)

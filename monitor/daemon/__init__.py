@@ -87,15 +87,27 @@ class Daemon:
             log.warning("heartbeat not written: %s", short_reason(exc))
 
     def _collect_all(self) -> dict[str, Any]:
+        """Every enabled source in one pass, hosts side by side (collect.concurrency)."""
+        from monitor.collect.runner import collect_all
+
         totals: dict[str, Any] = {"sources": 0, "failed": 0}
-        for source in self.config.sources:
-            if self.stop_event.is_set():
-                break
-            if not source.enabled:
-                continue
-            result = self.runner.run(f"collect:{source.name}", lambda s=source: self.stages.collect_source(s))
+
+        def record(outcome: Any) -> None:
+            ok = outcome.status != "failed"
+            counts = {"source": outcome.name, "status": outcome.status,
+                      "articles": outcome.articles_checked, "new": outcome.new,
+                      "updated": outcome.updated, "deleted": outcome.deleted,
+                      "requests": outcome.requests}
+            result = JobResult(f"collect:{outcome.name}", utcnow(), outcome.seconds, ok, counts,
+                               None if ok else f"{outcome.name}: {outcome.error}")
+            (log.info if ok else log.error)(result.log_line())
+            self.runner.record(result)
             totals["sources"] += 1
-            totals["failed"] += 0 if result.ok else 1
+            totals["failed"] += 0 if ok else 1
+
+        self.runner.guard()
+        collect_all(self.engine, self.config, self.config.sources,
+                    client=self.stages.http_client(), stop=self.stop_event, on_outcome=record)
         return totals
 
     # --- lifecycle -----------------------------------------------------------------------------

@@ -96,12 +96,17 @@ class JobRunner:
                         continue
                 result = self._failed(job, started, t0, exc)
                 break
+        self.record(result)
+        return result
+
+    def record(self, result: JobResult) -> None:
+        """Keep `result` as its job's last outcome and tell the listeners."""
         with self._jobs_lock:
-            self._jobs[job] = {"last_run": started.isoformat(), "duration_s": round(result.duration_s, 3),
-                               "ok": result.ok, "counts": result.counts, "error": result.error}
+            self._jobs[result.job] = {"last_run": result.started.isoformat(),
+                                      "duration_s": round(result.duration_s, 3), "ok": result.ok,
+                                      "counts": result.counts, "error": result.error}
         for listener in self.listeners:
             listener(result)
-        return result
 
     @staticmethod
     def _failed(job: str, started: datetime, t0: float, exc: Exception) -> JobResult:

@@ -56,10 +56,14 @@ class Stages:
             return self._pipeline
 
     def reconfigure(self, config: Any) -> None:
-        """Use a reloaded config: the pipeline is rebuilt on next use."""
+        """Use a reloaded config: the pipeline is rebuilt on next use, and robots.txt is read
+        again (from hosts that may have recovered)."""
         self.config = config
         with self._pipeline_lock:
             self._pipeline = None
+        with self._http_lock:
+            if self._http is not None:
+                self._http.clear_caches()
 
     def http_client(self) -> Any:
         """One polite HTTP client for all sources, so per-host limits hold across jobs."""

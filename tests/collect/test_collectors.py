@@ -22,7 +22,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime.now(timezone.utc)
 
 
-def client(**kw) -> PoliteClient:
+def client(site, **kw) -> PoliteClient:
+    kw.setdefault("allow_private", [site.url])
     return PoliteClient(min_delay_s=0, timeout_s=2, max_retries=0, sleep=lambda s: None, **kw)
 
 
@@ -44,7 +45,7 @@ def test_sitemap_index_is_followed_and_old_articles_left_out(site):
         '</urlset>')))
     source = SourceConfig(name="s", url=site.url + "/", platform="css", discovery="sitemap",
                           selectors={"comment": ".c"})
-    with client() as c:
+    with client(site) as c:
         found = discover_articles(c, source, NOW - timedelta(days=30))
     assert [a.url for a in found] == [f"{site.url}/newest/", f"{site.url}/new/"]
     assert site.hits("/old-sitemap.xml") == []
@@ -63,7 +64,7 @@ def test_site_feed_links_comment_feeds_and_counts(site):
         '</channel></rss>')))
     site.route("/bruecke/feed/", Reply(body=rss, content_type="application/rss+xml"))
     source = SourceConfig(name="k", url=site.url + "/", platform="feed")
-    with client() as c:
+    with client(site) as c:
         collector = make_collector("feed", source, c)
         [article] = collector.discover(NOW - timedelta(days=30))
         fetched = collector.fetch_comments(article, ArticleState())
@@ -86,7 +87,7 @@ def test_disqus_follows_cursors_and_skips_deleted(site):
     site.route("/api/3.0/threads/listPosts.json",
                lambda req: Reply(body=json.dumps(pages[req.query.get("cursor")]), content_type="application/json"))
     source = SourceConfig(name="d", url=site.url + "/", platform="disqus", disqus_forum="tide")
-    with client() as c:
+    with client(site) as c:
         collector = make_collector("disqus", source, c, api_base=f"{site.url}/api/3.0",
                                    environ={"MONITOR_DISQUS_API_KEY": "pub-key"})
         fetched = collector.fetch_comments(ExtractedArticle("a", f"{site.url}/a/"), ArticleState())
@@ -99,7 +100,7 @@ def test_disqus_follows_cursors_and_skips_deleted(site):
 def test_platform_detection_of_live_sites(site, other_site):
     site.route("/", Reply(body='<html><head><link rel="https://api.w.org/" href="/wp-json/"></head></html>'))
     other_site.route("/", Reply(body="<html><head><meta content='blogger' name='generator'/></head></html>"))
-    with client() as c:
+    with client(site, allow_private=[site.url, other_site.url]) as c:
         assert detect_site(c, site.url + "/") == "wordpress"
         assert detect_site(c, other_site.url + "/") == "blogger"
 
@@ -108,7 +109,7 @@ def test_closed_rest_api_falls_back_to_the_page_markup(site):
     site.route("/wp-json/wp/v2/comments", Reply(401, body='{"code":"rest_forbidden"}', content_type="application/json"))
     site.route("/post/", Reply(body=(FIXTURES / "wp_html5.html").read_bytes()))
     source = SourceConfig(name="w", url=site.url + "/", platform="wordpress")
-    with client() as c:
+    with client(site) as c:
         collector = make_collector("wordpress", source, c)
         fetched = collector.fetch_comments(ExtractedArticle("412", f"{site.url}/post/"), ArticleState())
     assert len(fetched.comments) == 4 and fetched.complete
@@ -121,7 +122,7 @@ def test_unit_tests_can_inject_a_mock_transport():
         return httpx.Response(200, json=json.loads((FIXTURES / "wp_comments.json").read_text()),
                               headers={"X-WP-TotalPages": "1"})
     source = SourceConfig(name="m", url="https://harbour.example/", platform="wordpress")
-    with client(transport=httpx.MockTransport(handler)) as c:
+    with PoliteClient(min_delay_s=0, max_retries=0, transport=httpx.MockTransport(handler)) as c:
         fetched = make_collector("wordpress", source, c).fetch_comments(
             ExtractedArticle("412", "https://harbour.example/p/"), ArticleState())
     assert [x.external_id for x in fetched.comments] == ["7701", "7702", "7705"]
@@ -134,3 +135,17 @@ def test_disqus_without_forum_is_not_configured():
     source = SourceConfig(name="d", url="https://x.example/", platform="disqus")
     with pytest.raises(NotConfigured, match="disqus_forum"):
         make_collector("disqus", source, None, environ={"MONITOR_DISQUS_API_KEY": "k"})
+
+
+def test_rss_1_0_feeds_are_discovered(site):
+    site.route("/index.rdf", Reply(content_type="application/rdf+xml", body=(
+        '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f'<channel rdf:about="{site.url}/"><title>Blog</title></channel>'
+        f'<item rdf:about="{site.url}/p/1"><title>Fähre</title><link>/p/1</link><dc:date>{day(1)}</dc:date></item>'
+        f'<item rdf:about="{site.url}/p/2"><title>Alt</title><link>/p/2</link><dc:date>{day(90)}</dc:date></item>'
+        "</rdf:RDF>")))
+    source = SourceConfig(name="r", url=site.url + "/index.rdf", discovery="feed")
+    with client(site) as c:
+        found = discover_articles(c, source, NOW - timedelta(days=30))
+    assert [(a.url, a.title) for a in found] == [(f"{site.url}/p/1", "Fähre")]

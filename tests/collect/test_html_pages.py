@@ -24,8 +24,9 @@ from .conftest import Reply
 NOW = datetime.now(timezone.utc)
 
 
-def client() -> PoliteClient:
-    return PoliteClient(min_delay_s=0, timeout_s=2, max_retries=0, sleep=lambda s: None)
+def client(site) -> PoliteClient:
+    return PoliteClient(min_delay_s=0, timeout_s=2, max_retries=0, sleep=lambda s: None,
+                        allow_private=[site.url])
 
 
 def comment(number: int, author: str, text: str) -> str:
@@ -73,7 +74,7 @@ def test_html_collector_reads_the_article_page_not_the_comment_feed(site):
     site.route("/deich/", Reply(body=page(comment(11, "Ana", "Hoch genug?") + comment(12, "Ben", "Ja."))))
     site.route("/deich/feed/", Reply(body=comment_feed(site.url, "/deich/"), content_type="application/rss+xml"))
     source = SourceConfig(name="w", url=site.url + "/feed/", platform="wpdiscuz", discovery="feed")
-    with client() as c:
+    with client(site) as c:
         collector = make_collector("wpdiscuz", source, c)
         [article] = collector.discover(NOW - timedelta(days=30))
         fetched = collector.fetch_comments(article, ArticleState())
@@ -90,7 +91,7 @@ def test_comment_feed_is_the_fallback_when_the_page_shows_no_comments(site):
     site.route("/deich/feed/", Reply(body=comment_feed(site.url, "/deich/"), content_type="application/rss+xml"))
     source = SourceConfig(name="w", url=site.url + "/", platform="wpdiscuz")
     article = ExtractedArticle("a", f"{site.url}/deich/", comments_url=f"{site.url}/deich/feed/", comment_count=2)
-    with client() as c:
+    with client(site) as c:
         fetched = make_collector("wpdiscuz", source, c).fetch_comments(article, ArticleState())
     assert [(x.external_id, x.author, x.text) for x in fetched.comments] == [
         ("81", "Ute", "Aus dem Feed."), ("82", "Bo", "Auch aus dem Feed.")]
@@ -102,7 +103,7 @@ def test_css_collector_reads_the_article_page_too(site):
     site.route("/deich/feed/", Reply(body=comment_feed(site.url, "/deich/"), content_type="application/rss+xml"))
     source = SourceConfig(name="c", url=site.url + "/", platform="css", selectors={"comment": ".c", "text": ".t"})
     article = ExtractedArticle("a", f"{site.url}/deich/", comments_url=f"{site.url}/deich/feed/")
-    with client() as c:
+    with client(site) as c:
         fetched = make_collector("css", source, c).fetch_comments(article, ArticleState())
     assert [(x.external_id, x.text) for x in fetched.comments] == [("x1", "Seite")]
 
@@ -135,7 +136,7 @@ def paged_site(site, fail_page: int | None = None) -> None:
 def test_every_comment_page_is_read_once_and_the_listing_is_complete(site):
     paged_site(site)
     source = SourceConfig(name="w", url=site.url + "/", platform="wpdiscuz")
-    with client() as c:
+    with client(site) as c:
         fetched = make_collector("wpdiscuz", source, c).fetch_comments(
             ExtractedArticle("a", f"{site.url}/deich/"), ArticleState())
     assert sorted(x.external_id for x in fetched.comments) == ["1", "2", "3", "4", "5"]
@@ -148,7 +149,7 @@ def test_every_comment_page_is_read_once_and_the_listing_is_complete(site):
 def test_a_comment_page_that_fails_leaves_the_listing_incomplete(site):
     paged_site(site, fail_page=1)
     source = SourceConfig(name="w", url=site.url + "/", platform="wpdiscuz")
-    with client() as c:
+    with client(site) as c:
         fetched = make_collector("wpdiscuz", source, c).fetch_comments(
             ExtractedArticle("a", f"{site.url}/deich/"), ArticleState())
     assert sorted(x.external_id for x in fetched.comments) == ["3", "4", "5"]
@@ -163,7 +164,7 @@ def test_paging_stops_at_the_bound_and_says_the_listing_is_incomplete(site):
     for n in range(1, 40):
         site.route(f"/deich/comment-page-{n}/", endless)
     first = page(comment(100, "Y", "Start"), nav='<a rel="next" href="/deich/comment-page-1/">Next</a>')
-    with client() as c:
+    with client(site) as c:
         listing = read_all_pages(c, Document(first), f"{site.url}/deich/", extract, max_pages=4)
     assert not listing.complete
     assert len(site.log) <= 4 + 1  # robots.txt and at most the bound of pages
@@ -179,7 +180,7 @@ def test_a_navigation_without_readable_links_is_not_a_complete_listing():
 def test_a_304_is_trusted_only_for_a_single_page_listing(site):
     paged_site(site)
     source = SourceConfig(name="w", url=site.url + "/", platform="wpdiscuz")
-    with client() as c:
+    with client(site) as c:
         collector = make_collector("wpdiscuz", source, c)
         collector.fetch_comments(ExtractedArticle("a", f"{site.url}/deich/"),
                                  ArticleState(etag='"v1"', extra={"comment_pages": 3}))
@@ -207,14 +208,14 @@ def test_closed_rest_api_site_is_collected_from_its_pages_with_the_feed_listing_
     site.route("/deich/feed/", Reply(body=comment_feed(site.url, "/deich/"), content_type="application/rss+xml"))
     paged_site(site)
     source = SourceConfig(name="nordufer", url=site.url + "/", platform="wordpress")
-    with client() as c:
+    with client(site) as c:
         first = collect_source(engine, config, source, c)
     assert first.status == "ok", first.errors
     assert (first.articles_checked, first.new) == (1, 5)
     assert site.hits("/deich/feed/") == []
 
     site.route("/deich/comment-page-1/", Reply(body=page(comment(1, "A", "eins"))))  # comment 2 removed
-    with client() as c:
+    with client(site) as c:
         second = collect_source(engine, config, source, c, now=NOW + timedelta(days=1))
     assert second.deleted == 1
     with engine.connect() as conn:
@@ -243,7 +244,7 @@ def test_plain_permalink_comment_pages_are_followed_but_not_other_posts(site):
                f'{"Older" if n == 2 else "Newer"} Comments</a></nav>')
         return Reply(body=page(comment(20 + n, "P", f"Seite {n}"), nav=nav, extra=others))
     site.route("/", post)
-    with client() as c:
+    with client(site) as c:
         first = c.get(f"{site.url}/?p=12")
         listing = read_all_pages(c, first.document(), first.url, extract)
     assert sorted(x.external_id for x in listing.comments) == ["21", "22"] and listing.complete

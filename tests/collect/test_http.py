@@ -14,10 +14,10 @@ from monitor.errors import FetchError
 from .conftest import Reply
 
 
-def client(**kw) -> PoliteClient:
+def client(site, **kw) -> PoliteClient:
     sleeps: list[float] = []
     options = dict(contact="ops@newsroom.example", min_delay_s=0.0, timeout_s=2.0, max_retries=2,
-                   sleep=sleeps.append)
+                   sleep=sleeps.append, allow_private=[site.url])
     options.update(kw)
     c = PoliteClient(**options)
     c.sleeps = sleeps  # type: ignore[attr-defined]
@@ -26,7 +26,7 @@ def client(**kw) -> PoliteClient:
 
 def test_user_agent_names_the_tool_and_the_operator(site):
     site.route("/a", Reply(body="ok"))
-    with client() as c:
+    with client(site) as c:
         c.get(f"{site.url}/a")
     agent = site.hits("/a")[0].headers["user-agent"]
     assert "comment-monitor" in agent and "ops@newsroom.example" in agent
@@ -36,7 +36,7 @@ def test_robots_txt_disallow_is_honoured(site):
     site.route("/robots.txt", Reply(body="User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
     site.route("/private/page", Reply(body="secret"))
     site.route("/public/page", Reply(body="hello"))
-    with client() as c:
+    with client(site) as c:
         assert c.get(f"{site.url}/public/page").text == "hello"
         with pytest.raises(FetchError, match="robots.txt"):
             c.get(f"{site.url}/private/page")
@@ -46,7 +46,7 @@ def test_robots_txt_disallow_is_honoured(site):
 
 def test_requests_to_one_host_are_spaced_by_the_minimum_delay(site):
     site.route("/p", Reply(body="x"))
-    with PoliteClient(min_delay_s=0.25, timeout_s=2) as c:
+    with PoliteClient(min_delay_s=0.25, timeout_s=2, allow_private=[site.url]) as c:
         for _ in range(3):
             c.get(f"{site.url}/p")
     times = [r.at for r in site.hits("/p")]
@@ -59,7 +59,7 @@ def test_conditional_get_returns_not_modified(site):
             return Reply(304, headers={"ETag": '"v1"'})
         return Reply(body="<p>comments</p>", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"})
     site.route("/post", page)
-    with client() as c:
+    with client(site) as c:
         first = c.get(f"{site.url}/post")
         second = c.get(f"{site.url}/post", etag=first.etag, last_modified=first.last_modified)
     assert not first.not_modified and first.etag == '"v1"'
@@ -70,7 +70,7 @@ def test_conditional_get_returns_not_modified(site):
 def test_retry_after_is_honoured_on_429(site):
     answers = iter([Reply(429, headers={"Retry-After": "7"}), Reply(body="finally")])
     site.route("/busy", lambda req: next(answers))
-    with client() as c:
+    with client(site) as c:
         assert c.get(f"{site.url}/busy").text == "finally"
         assert c.sleeps == [7.0]
 
@@ -78,7 +78,7 @@ def test_retry_after_is_honoured_on_429(site):
 def test_server_error_then_success_backs_off_with_jitter(site):
     answers = iter([Reply(500), Reply(502), Reply(body="ok")])
     site.route("/flaky", lambda req: next(answers))
-    with client(backoff_base_s=1.0) as c:
+    with client(site, backoff_base_s=1.0) as c:
         assert c.get(f"{site.url}/flaky").text == "ok"
         first, second = c.sleeps
     assert 0.5 <= first <= 1.5 and 1.0 <= second <= 3.0  # exponential, jittered
@@ -86,21 +86,21 @@ def test_server_error_then_success_backs_off_with_jitter(site):
 
 def test_persistent_503_fails_after_the_retries(site):
     site.route("/down", Reply(503))
-    with client(max_retries=2) as c, pytest.raises(HTTPStatusError, match="503") as exc:
+    with client(site, max_retries=2) as c, pytest.raises(HTTPStatusError, match="503") as exc:
         c.get(f"{site.url}/down")
     assert exc.value.status == 503 and len(site.hits("/down")) == 3
 
 
 def test_a_retry_after_beyond_the_cap_is_not_waited_for(site):
     site.route("/later", Reply(429, headers={"Retry-After": "86400"}))
-    with client(max_wait_s=60) as c, pytest.raises(HTTPStatusError, match="try again later"):
+    with client(site, max_wait_s=60) as c, pytest.raises(HTTPStatusError, match="try again later"):
         c.get(f"{site.url}/later")
     assert c.sleeps == []
 
 
 def test_a_response_slower_than_the_timeout_fails(site):
     site.route("/slow", Reply(body="late", delay_s=1.5))
-    with client(timeout_s=0.3, max_retries=0) as c, pytest.raises(FetchError, match="timed out"):
+    with client(site, timeout_s=0.3, max_retries=0) as c, pytest.raises(FetchError, match="timed out"):
         c.get(f"{site.url}/slow")
 
 
@@ -109,7 +109,7 @@ def test_oversized_body_is_refused_with_or_without_content_length(site):
     site.route("/declared", Reply(body=big))
     site.route("/chunked", Reply(body=b"%x\r\n%s\r\n0\r\n\r\n" % (len(big), big),
                                  headers={"Transfer-Encoding": "chunked"}))
-    with client(max_response_bytes=10_000) as c:
+    with client(site, max_response_bytes=10_000) as c:
         for path in ("/declared", "/chunked"):
             with pytest.raises(FetchError, match="10000"):
                 c.get(f"{site.url}{path}")
@@ -121,14 +121,14 @@ def test_compression_bombs_are_stopped(site, encoding):
     packed = {"gzip": gzip.compress, "br": lambda b: brotli.compress(b, quality=2), "deflate": zlib.compress}[encoding](payload)
     assert len(packed) < 100_000
     site.route("/bomb", Reply(body=packed, headers={"Content-Encoding": encoding}))
-    with client(max_response_bytes=1_000_000) as c, pytest.raises(FetchError, match="decompressed"):
+    with client(site, max_response_bytes=1_000_000) as c, pytest.raises(FetchError, match="decompressed"):
         c.get(f"{site.url}/bomb")
 
 
 def test_compressed_pages_are_decoded(site):
     site.route("/gz", Reply(body=gzip.compress("Grüße".encode()), headers={"Content-Encoding": "gzip"}))
     site.route("/br", Reply(body=brotli.compress("Привет".encode()), headers={"Content-Encoding": "br"}))
-    with client() as c:
+    with client(site) as c:
         assert c.get(f"{site.url}/gz").text == "Grüße"
         assert c.get(f"{site.url}/br").text == "Привет"
 
@@ -139,7 +139,7 @@ def test_wrong_declared_charset_falls_back_to_what_the_bytes_are(site):
     german = "<html><body><p>Schöne Grüße aus München</p></body></html>"
     site.route("/de", Reply(body=german.encode("latin-1"), content_type="text/html"))
     site.route("/mislabeled", Reply(body=german.encode("utf-8"), content_type="text/html; charset=iso-8859-1"))
-    with client() as c:
+    with client(site) as c:
         assert "Комментарий читателя" in c.get(f"{site.url}/ru").text
         assert "Schöne Grüße aus München" in c.get(f"{site.url}/de").text
         assert "Schöne Grüße aus München" in c.get(f"{site.url}/mislabeled").text
@@ -148,5 +148,5 @@ def test_wrong_declared_charset_falls_back_to_what_the_bytes_are(site):
 def test_meta_charset_is_used_when_the_header_has_none(site):
     page = '<html><head><meta charset="windows-1251"></head><body>Ура</body></html>'
     site.route("/meta", Reply(body=page.encode("windows-1251"), content_type="text/html"))
-    with client() as c:
+    with client(site) as c:
         assert "Ура" in c.get(f"{site.url}/meta").text

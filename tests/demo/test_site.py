@@ -40,8 +40,9 @@ def site(clock: FakeClock) -> Iterator[DemoSite]:
 
 
 @pytest.fixture
-def client() -> Iterator[PoliteClient]:
-    with PoliteClient(min_delay_s=0.0, max_retries=0, timeout_s=10) as polite:
+def client(site: DemoSite) -> Iterator[PoliteClient]:
+    with PoliteClient(min_delay_s=0.0, max_retries=0, timeout_s=10,
+                      allow_private=[site.url(blog) for blog in BLOGS]) as polite:
         yield polite
 
 
