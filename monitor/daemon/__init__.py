@@ -86,7 +86,7 @@ class Daemon:
         except Exception as exc:  # the database may be busy or restarting; the next beat will do
             log.warning("heartbeat not written: %s", short_reason(exc))
 
-    def _collect_all(self) -> dict[str, Any]:
+    def collect_all(self) -> dict[str, Any]:
         """Every enabled source in one pass, hosts side by side (collect.concurrency)."""
         from monitor.collect.runner import collect_all
 
@@ -120,7 +120,7 @@ class Daemon:
             for name in STAGES:
                 if self.stop_event.is_set():
                     break
-                fn = self._collect_all if name == "collect" else self.stages.stage(name)
+                fn = self.collect_all if name == "collect" else self.stages.stage(name)
                 results.append(self.runner.run(name, fn))
             self.state = "stopped"
             self.heartbeat()

@@ -68,7 +68,7 @@ def test_sighup_forgets_robots_txt(hostile, store):
     rules["text"] = "User-agent: *\nAllow: /\n"  # the owner changed their mind
     daemon.reload()  # what SIGHUP runs
     second = daemon.collect_all()
-    daemon.http_client().close()
+    daemon.stages.close()
     assert (first["failed"], second["failed"]) == (1, 0)
     assert texts(engine) == ["Allowed at last."]
 
