@@ -141,14 +141,16 @@ def evaluate(config: Any, root: Path | None = None, limit: int | None = None,
 def render_markdown(rows: Sequence[EvalRow]) -> str:
     """The table as Markdown, public sets first, own data apart (for the model cards)."""
     head = ("| task | set | method | lang | target | n | macro-F1 | official F1 | F1 per class "
-            "| ROC-AUC | civil flagged |\n|---|---|---|---|---|---|---|---|---|---|---|")
+            "| recall per class | ROC-AUC | civil flagged |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def line(r: EvalRow) -> str:
         m = r.metrics
         per_class = ", ".join(f"{k} {v:.2f}" for k, v in m.get("f1", {}).items())
+        recall = ", ".join(f"{k} {v:.2f}" for k, v in m.get("recall", {}).items())
         return (f"| {r.task} | {r.dataset} | {r.method} | {r.lang} | {r.target} | {m.get('n', '')} "
                 f"| {m.get('macro_f1', '–')} | {m.get('official_f1', '–')} | {per_class} "
-                f"| {m.get('roc_auc', '–')} | {m.get('civil_flagged', '–')} |")
+                f"| {recall} | {m.get('roc_auc', '–')} | {m.get('civil_flagged', '–')} |")
     public = [line(r) for r in rows if not r.own]
     own = [line(r) for r in rows if r.own]
     text = head + "\n" + "\n".join(public)

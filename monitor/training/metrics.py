@@ -23,13 +23,14 @@ def official_f1(y: np.ndarray, pred: np.ndarray) -> float:
 
 def classification_report(gold: Sequence[Any], predicted: Sequence[Any], labels: Sequence[Any],
                           scores: np.ndarray | None = None, civil: Any = None) -> dict[str, Any]:
-    """Macro-F1, per-class F1, official F1, ROC-AUC, confusion matrix and civil share flagged.
+    """Macro-F1, per-class F1 and recall, official F1, ROC-AUC, confusion matrix and the share of
+    civil text flagged.
 
     `scores` holds one column per label (probabilities); with two labels a single column for the
     second label is enough. `civil` names the label of harmless text: `civil_flagged` is the share
     of it given any other label.
     """
-    from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score
+    from sklearn.metrics import confusion_matrix, f1_score, recall_score, roc_auc_score
 
     y, p = np.asarray(gold), np.asarray(predicted)
     out: dict[str, Any] = {"n": int(len(y))}
@@ -41,6 +42,9 @@ def classification_report(gold: Sequence[Any], predicted: Sequence[Any], labels:
                                           if lab in present])), 4)
     out["official_f1"] = round(official_f1(y, p), 4)
     out["f1"] = {str(lab): round(float(f), 4) for lab, f in zip(labels, per_class)}
+    recalls = recall_score(y, p, labels=list(labels), average=None, zero_division=0)
+    out["recall"] = {str(lab): round(float(r), 4) for lab, r in zip(labels, recalls)
+                     if lab in present}
     out["support"] = {str(lab): int(np.sum(y == lab)) for lab in labels}
     if scores is not None and len(present) > 1:
         s = np.asarray(scores, dtype=np.float64)
