@@ -19,9 +19,11 @@ is a flat JSON object with these keys (the names rules and the dashboard use):
     comments_per_hour       comment_count / window length in hours (whole window, even in progress)
     top_author_share        share of comments written by the `top_authors` most active authors
 
-Incremental runs recompute only windows touched since the watermark kept in the `state` table
-(newer `scores.scored_at` or `comments.updated_at`), so late, edited, re-scored and deleted
-comments land in the right windows; each touched window is replaced as a whole (idempotent).
+Incremental runs recompute only windows touched since the watermark kept in the `state` table:
+comments whose `change_seq` (a commit-ordered stamp the database's triggers set on every insert,
+edit, deletion and score) is past it, so late, edited, re-scored and deleted comments land in the
+right windows, and a tick with nothing new reads nothing; each touched window is replaced as a
+whole (idempotent).
 A comment whose published_at itself changes is counted in its new window at once, but its old
 window keeps the stale count until `monitor aggregate --full` (the old time is not kept).
 """
@@ -47,10 +49,14 @@ __all__ = [
     "METRICS",
     "STATE_COINAGES",
     "STATE_WATERMARK",
+    "changed_times",
     "compute",
     "empty_frame",
+    "frame_sql",
     "load_frame",
     "metric_names",
+    "read_arrow",
+    "read_watermark",
     "run",
     "select_windows",
     "synthetic_frame",
@@ -58,7 +64,6 @@ __all__ = [
 ]
 
 STATE_WATERMARK = "aggregate.watermark"
-WATERMARK_OVERLAP = timedelta(minutes=15)
 STATE_COINAGES = "aggregate.coinages"
 
 # Scalar metrics shared by every target set; stance metrics are added per target.
@@ -246,71 +251,167 @@ def _result_schema(targets: Sequence[str]) -> dict[str, Any]:
 
 # --- the database side ---------------------------------------------------------------------------
 
-def _comment_time() -> Any:
-    from sqlalchemy import func
+def _quote(value: str) -> str:
+    """An SQL string literal (targets and timestamps are spliced into the Arrow reader's SQL)."""
+    return "'" + value.replace("'", "''") + "'"
 
-    from monitor.store.schema import comments
 
-    return func.coalesce(comments.c.published_at, comments.c.first_seen_at)
+def _stamp_literal(dialect: str, value: datetime) -> str:
+    """A UTC timestamp in the form the column holds it (SQLite: SQLAlchemy's text form)."""
+    value = value.astimezone(timezone.utc)
+    if dialect == "sqlite":
+        return _quote(value.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    return _quote(value.isoformat()) + "::timestamptz"
+
+
+def frame_sql(dialect: str, targets: Sequence[str],
+              spans: Sequence[tuple[datetime, datetime]] | None = None) -> str:
+    """The query `load_frame` runs: each comment with its latest score through `comments.score_id`
+    (no ranking of scores), stance labels extracted by the database's JSON functions.
+
+    Text columns that may be empty come as '' rather than NULL: an Arrow reader infers a SQLite
+    expression's type from its values and cannot from a NULL."""
+    ts = "coalesce(c.published_at, c.first_seen_at)"
+    if dialect == "sqlite":
+        paths = ["$.\"" + t.replace('"', '\\"') + "\".label" for t in targets]
+        stances = [f"coalesce(json_extract(s.stance, {_quote(path)}), '')" for path in paths]
+        slurs = "CASE WHEN s.slurs = '[]' THEN '' ELSE s.slurs END"
+    else:
+        stances = [f"s.stance -> {_quote(t)} ->> 'label'" for t in targets]
+        slurs = "CASE WHEN s.slurs::text = '[]' THEN '' ELSE s.slurs::text END"
+    columns = ["c.id AS comment_id", f"{ts} AS ts", "src.name AS source", "c.article_id AS article",
+               "c.author_pseudonym AS author", "s.toxicity AS toxicity", "s.toxic AS toxic",
+               f"{slurs} AS slurs", *(f"{expr} AS stance_{i}" for i, expr in enumerate(stances))]
+    sql = (f"SELECT {', '.join(columns)} FROM comments c JOIN sources src ON src.id = c.source_id "
+           "JOIN scores s ON s.id = c.score_id")
+    if spans is not None:
+        sql += " WHERE " + " OR ".join(
+            f"({ts} >= {_stamp_literal(dialect, start)} AND {ts} < {_stamp_literal(dialect, end)})"
+            for start, end in spans)
+    return sql
+
+
+def _arrow_url(conn: Connection) -> str | None:
+    """The database as connectorx names it, or None where it cannot read it (in-memory SQLite)."""
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite://{url.database}" if url.database and url.database != ":memory:" else None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+# Run in a child process for SQLite: connectorx carries its own copy of the SQLite library, and two
+# copies in one process release each other's POSIX locks (SQLite's "how to corrupt" §2.2.1; tried:
+# the process's own connections then fail with "disk I/O error").
+_CHILD = """
+import sys, connectorx, pyarrow as pa
+table = connectorx.read_sql(sys.argv[1], sys.stdin.read(), return_type="arrow")
+with pa.OSFile(sys.argv[2], "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+    out.write_table(table)
+"""
+
+
+def read_arrow(conn: Connection, sql: str, schema: Mapping[str, Any], *, bulk: bool = True) -> pl.DataFrame:
+    """Run `sql` into a polars frame with the columns of `schema` (their types as read).
+
+    With `bulk`, through connectorx straight into Arrow, no Python object per row (PostgreSQL in
+    this process, SQLite in a child process); otherwise, or where connectorx is not installed or
+    cannot reach the database (in-memory SQLite), through the connection's own cursor."""
+    import polars as pl
+
+    url = _arrow_url(conn) if bulk else None
+    if url is not None:
+        try:
+            import connectorx
+        except ImportError:
+            url = None
+    if url is not None and conn.dialect.name == "postgresql":
+        table = connectorx.read_sql(url, sql, return_type="arrow")
+        return pl.from_arrow(table).rename(dict(zip(table.column_names, schema)))  # type: ignore[union-attr]
+    if url is not None:
+        import subprocess
+        import sys
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="monitor-read-") as folder:
+            path = f"{folder}/frame.arrow"
+            subprocess.run([sys.executable, "-c", _CHILD, url, path], input=sql, text=True, check=True,
+                           capture_output=True)
+            frame = pl.read_ipc(path)
+        return frame.rename(dict(zip(frame.columns, schema)))
+    rows = conn.exec_driver_sql(sql).all()
+    if not rows:
+        return pl.DataFrame(schema=dict(schema))
+    types = {k: (pl.Utf8 if isinstance(value, str) else v) for (k, v), value in zip(schema.items(), rows[0])}
+    return pl.DataFrame(rows, schema=types, orient="row")
 
 
 def load_frame(conn: Connection, targets: Sequence[str],
                spans: Sequence[tuple[datetime, datetime]] | None = None) -> pl.DataFrame:
     """Scored comments (latest score each) whose time falls in `spans` (all when None).
 
-    Only the columns aggregation needs are read, in batches; the JSON columns come as text and
-    polars decodes them, which is several times faster than building Python objects per row."""
+    Read through Arrow (`read_arrow`); the JSON of the stance column is taken apart by the
+    database, slur lists (empty for most comments) by polars."""
     import polars as pl
-    from sqlalchemy import String, Text, and_, cast, exists, func, or_, select, type_coerce
-
-    from monitor.store.schema import comments, scores, sources
 
     if spans is not None and not spans:
         return empty_frame(targets)
-    # The latest score of each comment: the one no other score of it is newer than (an anti-join on
-    # the (comment_id, …) index; faster than numbering every comment's scores).
-    newer = scores.alias("newer")
-    is_latest = ~exists().where(newer.c.comment_id == scores.c.comment_id, or_(
-        newer.c.scored_at > scores.c.scored_at,
-        and_(newer.c.scored_at == scores.c.scored_at, newer.c.id > scores.c.id)))
-    ts = _comment_time()
-    # Time as the driver gives it (SQLite: text in SQLAlchemy's format, parsed below by polars; PostgreSQL:
-    # aware datetimes): no per-row conversion in Python.
-    # Stance labels are read by the database's JSON functions; slur lists, empty for most comments,
-    # come as text for polars to decode, and as NULL when empty.
-    query = (select(comments.c.id, type_coerce(ts, String()).label("ts"), sources.c.name, comments.c.article_id,
-                    comments.c.author_pseudonym, scores.c.toxicity, scores.c.toxic,
-                    func.nullif(cast(scores.c.slurs, Text), "[]"),
-                    *(scores.c.stance[(target, "label")].as_string() for target in targets))
-             .select_from(comments.join(sources, sources.c.id == comments.c.source_id)
-                          .join(scores, scores.c.comment_id == comments.c.id))
-             .where(is_latest))
-    if spans is not None:
-        query = query.where(or_(*(and_(ts >= start, ts < end) for start, end in spans)))
     utc = pl.Datetime("us", "UTC")
     raw = {"comment_id": pl.Int64, "ts": utc, "source": pl.Utf8, "article": pl.Int64, "author": pl.Utf8,
            "toxicity": pl.Float64, "toxic": pl.Boolean, "slurs": pl.Utf8,
            **{f"stance_{target}": pl.Utf8 for target in targets}}
-    batches = []
-    for rows in conn.execute(query.order_by(comments.c.id)).partitions(100_000):
-        columns = dict(zip(raw, zip(*rows)))
-        stamps = columns.pop("ts")
-        batch = pl.DataFrame(columns, schema={k: v for k, v in raw.items() if k != "ts"})
-        batches.append(batch.with_columns(ts=(
-            pl.Series(stamps, dtype=pl.Utf8).str.to_datetime(_SQLITE_STAMP_IN, time_unit="us", time_zone="UTC")
-            if isinstance(stamps[0], str) else pl.Series(stamps, dtype=utc))))
-    frame = pl.concat(batches) if batches else pl.DataFrame(schema=raw)
+    # A whole-history read goes through connectorx; a tick's few windows through the connection.
+    frame = read_arrow(conn, frame_sql(conn.dialect.name, targets, spans), raw, bulk=spans is None)
+    if frame.height == 0:
+        return empty_frame(targets)
+    if frame.schema["ts"] == pl.Utf8:
+        ts = pl.col("ts").str.to_datetime(_SQLITE_STAMP_IN, time_unit="us", time_zone="UTC")
+    else:
+        ts = pl.col("ts").cast(utc)
     slur_type = pl.List(pl.Struct({"normalized": pl.Utf8, "kind": pl.Utf8}))
     kind = pl.element().struct.field("kind").fill_null("")
     normalized = pl.element().struct.field("normalized")
-    slurs = pl.col("slurs").str.json_decode(slur_type).fill_null(pl.lit([], dtype=slur_type))
+    slurs = (pl.when(pl.col("slurs") != "").then(pl.col("slurs")).str.json_decode(slur_type)
+             .fill_null(pl.lit([], dtype=slur_type)))
     return frame.select(
-        "comment_id", "ts", "source", pl.col("article").cast(pl.Utf8), "author", "toxicity",
-        pl.col("toxic").fill_null(False),
+        pl.col("comment_id").cast(pl.Int64), ts.alias("ts"), "source", pl.col("article").cast(pl.Utf8),
+        "author", pl.col("toxicity").cast(pl.Float64), pl.col("toxic").cast(pl.Boolean).fill_null(False),
         lexicon_terms=slurs.list.eval(normalized.filter(kind != "coined")),
         coined_terms=slurs.list.eval(normalized.filter(kind == "coined")),
-        *(f"stance_{target}" for target in targets),
+        *(pl.when(pl.col(f"stance_{target}") != "").then(pl.col(f"stance_{target}")).alias(f"stance_{target}")
+          for target in targets),
     ).cast(_schema(targets))  # type: ignore[arg-type]
+
+
+def read_watermark(conn: Connection) -> dict[str, Any]:
+    """Where the next tick starts reading comments.change_seq, as {"seq": first stamp not yet seen,
+    "running": stamps below it not yet committed}. SQLite: one stamp past the highest committed (one
+    writer at a time, so stamps grow in commit order). PostgreSQL: this snapshot's xmax and the
+    transactions it sees running; whatever those commit later is read next time, nothing else twice."""
+    if conn.dialect.name == "postgresql":
+        xmax, running = conn.exec_driver_sql(
+            "SELECT pg_snapshot_xmax(snap)::text::bigint, "
+            "ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(snap) AS x) "
+            "FROM (SELECT pg_current_snapshot() AS snap) AS now").one()
+        return {"seq": int(xmax), "running": sorted(int(x) for x in running)}
+    seq = conn.exec_driver_sql("SELECT coalesce(max(change_seq), 0) + 1 FROM comments").scalar_one()
+    return {"seq": int(seq), "running": []}
+
+
+def changed_times(conn: Connection, mark: Mapping[str, Any] | None) -> list[datetime]:
+    """The times of comments stamped since `mark` was read (all comments when None): new, edited,
+    deleted, restored or (re)scored meanwhile."""
+    query = "SELECT coalesce(published_at, first_seen_at) FROM comments"
+    if mark is not None:
+        query += f" WHERE change_seq >= {int(mark['seq'])}"
+        running = [int(x) for x in mark.get("running", ())]
+        if running:
+            query += f" OR change_seq IN ({', '.join(map(str, running))})"
+    times = []
+    for (value,) in conn.exec_driver_sql(query):
+        if isinstance(value, str):  # SQLite's text form
+            value = datetime.fromisoformat(value)
+        times.append(value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value)
+    return times
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -365,10 +466,7 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
         progress: Callable[[str], None] | None = None) -> AggregateStats:
     """Recompute the windows touched since the last run (every window with `full`) and store them;
     `progress` hears what it is doing, step by step (a full run over millions takes minutes)."""
-    from sqlalchemy import func, or_, select
-
     from monitor.store.repo import get_state, put_state
-    from monitor.store.schema import comments, scores
 
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
@@ -376,11 +474,10 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
     targets = sorted(config.targets)
     stats = AggregateStats(full=full)
     say = progress or (lambda step: None)
-    with engine.connect() as conn:
-        # The new watermark is read first: whatever commits meanwhile is seen again next run.
-        new_mark = {"scored_at": _iso(conn.execute(select(func.max(scores.c.scored_at))).scalar()),
-                    "updated_at": _iso(conn.execute(select(func.max(comments.c.updated_at))).scalar()),
-                    "read_at": _iso(now)}
+    with engine.connect().execution_options(readonly=True) as conn:
+        # The new watermark is read before anything else: whatever commits meanwhile is read again
+        # next run, and nothing committed before it is ever missed.
+        new_mark = {**read_watermark(conn), "read_at": _iso(now)}
         mark = {} if full else (get_state(conn, STATE_WATERMARK) or {})
         known = {} if full else {k: _parse(v) for k, v in (get_state(conn, STATE_COINAGES) or {}).items()}
         touched: dict[int, set[datetime]] | None = None
@@ -388,24 +485,9 @@ def run(engine: Engine, config: Any, now: datetime | None = None, full: bool = F
             say("reading every scored comment")
             frame = load_frame(conn, targets)
         else:
-            ts = _comment_time().label("ts")
-            query = select(ts).select_from(comments)
-            scored_mark, updated_mark = _parse(mark.get("scored_at")), _parse(mark.get("updated_at"))
-            # With no mark for a column, every row counts as new (the first run, or the first
-            # scores after comments were already aggregated unscored).
-            if scored_mark and updated_mark:
-                # Timestamps are taken before their transactions commit, so a row stamped just
-                # before the last run may have committed just after it (concurrent workers, a long
-                # collection pass): rows stamped within WATERMARK_OVERLAP of that run are looked at
-                # again. After a quiet spell this adds nothing.
-                read_at = _parse(mark.get("read_at")) or min(scored_mark, updated_mark)
-                lookback = read_at - WATERMARK_OVERLAP
-                query = query.where(or_(
-                    comments.c.id.in_(select(scores.c.comment_id).where(
-                        scores.c.scored_at > min(scored_mark, lookback))),
-                    comments.c.updated_at > min(updated_mark, lookback)))
-            times = [t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
-                     for t in conn.execute(query).scalars() if t is not None]
+            # Without a stamp mark (the first run, or one from before stamps existed) every comment
+            # counts as new.
+            times = changed_times(conn, mark if "seq" in mark else None)
             touched = touched_windows(times, settings.windows)
             say(f"reading the comments of {sum(len(v) for v in touched.values())} touched windows")
             frame = load_frame(conn, targets, _intervals(touched))
