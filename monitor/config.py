@@ -100,6 +100,8 @@ class ScoringSettings(_Section):
                                                                      "relative to data_dir.")
     batch_size: int = Field(256, ge=1, le=100_000, description="Comments per scoring batch.")
     use_lexicon: bool = Field(True, description="Match the slur lexicon (discovery always runs).")
+    processes: int = Field(0, ge=0, le=64, description="Scoring processes for the daemon, `monitor "
+                           "score` and `monitor worker`; 0 = one per CPU core, 1 = in the calling process.")
 
     @field_validator("routing")
     @classmethod

@@ -118,14 +118,22 @@ class Daemon:
     # --- components ----------------------------------------------------------------------------
 
     def pipeline(self) -> Any:
-        """The scoring pipeline, loaded once (models are big) and again after a reload."""
+        """The scorer (scoring.processes worker processes, or the pipeline in this one), loaded once
+        (models are big) and again after a reload."""
         with self._pipeline_lock:
             if self._pipeline is None:
-                from monitor.score.pipeline import ScoringPipeline
+                from monitor.score_pool import make_scorer
 
-                self._pipeline = ScoringPipeline.from_config(self.config,
-                                                             use_lexicon=self.config.scoring.use_lexicon)
+                self._pipeline = make_scorer(self.config)
+                log.info("scoring memory: %s", ", ".join(
+                    f"pid {pid} {mib:.0f} MiB" for pid, mib in self._pipeline.memory().items() if mib))
             return self._pipeline
+
+    def _close_pipeline(self) -> None:
+        with self._pipeline_lock:
+            if self._pipeline is not None:
+                self._pipeline.close()
+                self._pipeline = None
 
     def _report_components(self) -> None:
         """Log once what is enabled and what is disabled, with the reason (scrapy-style)."""
@@ -317,8 +325,7 @@ class Daemon:
             log.error("config reload failed, keeping the running config: %s", exc)
             return
         self.config = new
-        with self._pipeline_lock:
-            self._pipeline = None
+        self._close_pipeline()
         self._report_components()
         self._build_jobs()
         log.info("configuration reloaded")
@@ -359,6 +366,7 @@ class Daemon:
         if self._http is not None:
             self._http.close()
             self._http = None
+        self._close_pipeline()
         try:
             self.heartbeat()
         except Exception as exc:

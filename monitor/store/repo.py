@@ -311,11 +311,13 @@ class PendingComment:
     content_hash: str
 
 
-def claim_pending(conn: Connection, limit: int) -> list[PendingComment]:
-    """Up to `limit` comments waiting for scores. On PostgreSQL the rows stay locked (SKIP LOCKED)
+def claim_pending(conn: Connection, limit: int, after_id: int = 0) -> list[PendingComment]:
+    """Up to `limit` comments waiting for scores, with ids above `after_id` (a caller with batches
+    still in flight passes the last id it took). On PostgreSQL the rows stay locked (SKIP LOCKED)
     until the caller's transaction ends, so concurrent workers never take the same comment."""
     query = (select(comments.c.id, comments.c.text, comments.c.content_hash)
-             .where(comments.c.needs_scoring.is_(True), comments.c.text.is_not(None))
+             .where(comments.c.needs_scoring.is_(True), comments.c.text.is_not(None),
+                    comments.c.id > after_id)
              .order_by(comments.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=comments)
