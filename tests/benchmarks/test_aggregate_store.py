@@ -5,9 +5,7 @@ Default size is small (CI); MONITOR_BENCH_FULL=1 stores the issue's 1,000,000 co
 
 from __future__ import annotations
 
-import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +17,8 @@ import pytest
 
 from monitor import aggregate
 from monitor.config import load_config
-from monitor.store.db import engine_for_url, upgrade
+from monitor.store.db import engine_for_url
+from tests.benchmarks.stored_history import store_history
 
 FULL = os.environ.get("MONITOR_BENCH_FULL") == "1"
 ROWS = 1_000_000 if FULL else 50_000
@@ -34,44 +33,10 @@ print(time.perf_counter() - started, table.num_rows)
 """
 
 
-def _stamp(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite database holding ROWS scored comments (written straight through sqlite3)."""
     path = tmp_path_factory.mktemp("aggregate") / "history.db"
-    upgrade(engine_for_url(f"sqlite:///{path}"))
-    frame = aggregate.synthetic_frame(ROWS, sources=50, days=30, start=START, targets=TARGETS)
-    db = sqlite3.connect(path)
-    db.executemany("INSERT INTO sources (id, name, platform, url, created_at, consecutive_failures, state) "
-                   "VALUES (?, ?, 'wordpress', 'https://x', '2026-03-01 00:00:00.000000', 0, '{}')",
-                   [(i + 1, f"src{i}") for i in range(50)])
-    pairs = frame.select("article", "source").unique(subset="article").iter_rows()
-    db.executemany("INSERT INTO articles (id, source_id, external_id, url, discovered_at, comment_count, state) "
-                   "VALUES (?, ?, ?, 'u', '2026-03-01 00:00:00.000000', 0, '{}')",
-                   [(int(a) + 1, int(s[3:]) + 1, a) for a, s in pairs])
-    articles = dict(frame.select("article", "source").unique(subset="article").iter_rows())
-    rows = frame.select("comment_id", "ts", "source", "article", "author", "toxicity", "toxic",
-                        "lexicon_terms", *(f"stance_{t}" for t in TARGETS)).iter_rows()
-    comment_rows, score_rows = [], []
-    for cid, ts, source, article, author, tox, toxic, terms, *stance in rows:
-        stamp = _stamp(ts)
-        comment_rows.append((cid + 1, int(articles[article][3:]) + 1, int(article) + 1, str(cid), author,
-                             stamp, stamp, stamp))
-        slurs = json.dumps([{"term": t, "normalized": t, "target": "nato", "kind": "lexicon", "start": 0,
-                             "end": 1} for t in terms])
-        score_rows.append((cid + 1, tox, toxic, json.dumps({t: {"label": s, "score": 0.9}
-                                                            for t, s in zip(TARGETS, stance)}), slurs, stamp))
-    db.executemany("INSERT INTO comments (id, source_id, article_id, external_id, author_pseudonym, text, "
-                   "content_hash, published_at, first_seen_at, updated_at, edit_count, needs_scoring, change_seq) "
-                   "VALUES (?, ?, ?, ?, ?, 'x', 'h', ?, ?, ?, 0, 0, 1)", comment_rows)
-    db.executemany("INSERT INTO scores (comment_id, model_version, content_hash, lang, toxicity, toxic, "
-                   "attributes, stance, slurs, scored_at) VALUES (?, 'm', 'h', 'en', ?, ?, '{}', ?, ?, ?)",
-                   score_rows)
-    db.commit()
-    db.close()
+    store_history(path, ROWS, TARGETS, START)
     return path
 
 

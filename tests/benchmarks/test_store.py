@@ -8,7 +8,6 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-import pytest
 
 from monitor.config import SourceConfig
 from monitor.score.base import CommentScore, SlurHit, StanceResult

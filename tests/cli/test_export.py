@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from monitor.config import SourceConfig, load_config
 from monitor.score.base import CommentScore, SlurHit, StanceResult
