@@ -290,7 +290,8 @@ state = Table(
 # changed since its last watermark, and `score_id`, the comment's latest score.
 #
 # SQLite has one writer at a time, so max(change_seq) + 1 taken inside the write transaction
-# grows in commit order. PostgreSQL commits concurrent transactions in any order, so the stamp is
+# grows in commit order (comment rows are never deleted, which keeps the maximum from going back;
+# deleting the newest ones by hand would call for `monitor aggregate --full`). PostgreSQL commits concurrent transactions in any order, so the stamp is
 # the writing transaction's id; a reader keeps the oldest transaction still running when it read
 # (pg_snapshot_xmin) and next time reads from there: late commits are caught, nothing else reread.
 # On SQLite a bulk insert may give its rows the next stamp itself (`next_change_seq`), which spares
