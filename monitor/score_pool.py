@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Sequence
 
 __all__ = ["InlineScorer", "ScoringPool", "make_scorer", "rss_mib"]
@@ -54,7 +55,11 @@ def _load(config: Any, use_lexicon: bool, ready: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
-    _PIPELINE = ScoringPipeline.from_config(config, use_lexicon=use_lexicon)
+    try:
+        _PIPELINE = ScoringPipeline.from_config(config, use_lexicon=use_lexicon)
+    except Exception as exc:  # the parent raises it: "model missing, run …" beats a broken pool
+        ready.put((os.getpid(), None, exc))
+        raise
     ready.put((os.getpid(), rss_mib(), _PIPELINE.describe()))
 
 
@@ -104,15 +109,37 @@ class ScoringPool:
         # pay for loading and a broken model shows at start.
         # (The executor starts a process per submit while none is idle: these start all of them.)
         warmups = [self._executor.submit(os.getpid) for _ in range(processes)]
-        for future in warmups:
-            future.result()  # BrokenProcessPool if a process could not load the models
-        for _ in range(processes):
-            self._note_ready()
+        try:
+            for future in warmups:
+                try:
+                    future.result()
+                except BrokenProcessPool:
+                    self._raise_sent_error()
+                    raise
+            for _ in range(processes):
+                self._note_ready()
+        except BaseException:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            raise
         log.info("scoring pool: %d process(es), %s MiB each after loading the models", processes,
                  ", ".join(f"{v:.0f}" for v in self._workers.values() if v is not None) or "?")
 
+    def _raise_sent_error(self) -> None:
+        """A process could not load the models: raise its own error, when it sent one."""
+        import queue
+
+        while True:
+            try:
+                _, _, describe = self._ready.get(timeout=5)
+            except queue.Empty:
+                return
+            if isinstance(describe, BaseException):
+                raise describe
+
     def _note_ready(self) -> None:
         pid, rss, describe = self._ready.get(timeout=600)
+        if isinstance(describe, BaseException):
+            raise describe
         self._workers[pid] = rss
         self._describe = describe
 

@@ -3,8 +3,10 @@ several batches in flight, on SQLite as on PostgreSQL."""
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from monitor.config import SourceConfig
@@ -39,3 +41,12 @@ def test_two_processes_score_each_pending_comment_once(engine, config):
     assert sorted(ids) == ids and len(set(ids)) == 300  # in order, none twice
     assert n_scores == 300 and pending == 0
     assert len(memory) == 2 and all(mib and mib > 10 for mib in memory.values())
+
+
+def test_a_process_that_cannot_build_the_pipeline_reports_its_own_error(config):
+    """Not "a process in the pool was terminated abruptly": the worker's exception itself."""
+    broken = config.model_copy(update={"targets": None})  # no target list: the stance scorer fails
+    with pytest.raises(Exception) as raised:
+        ScoringPool(broken, 2)
+    assert not isinstance(raised.value, BrokenProcessPool)
+    assert "NoneType" in str(raised.value) or isinstance(raised.value, (AttributeError, TypeError))
