@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # The pipeline of this worker process, loaded by `_load` when the process starts.
 _PIPELINE: Any = None
+_WARM_UP = ("Die NATO hat das so beschlossen, sagt der Artikel.", "Thanks, a balanced and useful report.",
+            "Россия и НАТО снова спорят об этом.")
 
 
 def rss_mib(pid: int | None = None) -> float | None:
@@ -49,6 +51,7 @@ def _load(config: Any, use_lexicon: bool, ready: Any) -> None:
     import signal
     import threading
 
+    from monitor.score.base import ScoreInput
     from monitor.score.pipeline import ScoringPipeline
 
     # Ctrl-C reaches the whole process group; the parent decides when its workers stop.
@@ -57,6 +60,9 @@ def _load(config: Any, use_lexicon: bool, ready: Any) -> None:
 
     try:
         _PIPELINE = ScoringPipeline.from_config(config, use_lexicon=use_lexicon)
+        # Parts of the models load on first use: a warm-up batch pays for that now, not in the
+        # first real batch, and the memory reported below is what the process keeps.
+        _PIPELINE.score_batch([ScoreInput(i, text) for i, text in enumerate(_WARM_UP)])
     except Exception as exc:  # the parent raises it: "model missing, run …" beats a broken pool
         ready.put((os.getpid(), None, exc))
         raise
@@ -121,7 +127,7 @@ class ScoringPool:
         except BaseException:
             self._executor.shutdown(wait=False, cancel_futures=True)
             raise
-        log.info("scoring pool: %d process(es), %s MiB each after loading the models", processes,
+        log.info("scoring pool: %d process(es), %s MiB each with the models loaded", processes,
                  ", ".join(f"{v:.0f}" for v in self._workers.values() if v is not None) or "?")
 
     def _raise_sent_error(self) -> None:

@@ -19,7 +19,7 @@ from monitor.store.repo import (ArticleRecord, CommentRecord, Privacy, ensure_so
 from monitor.worker import score_pending
 from tests.benchmarks.test_scoring import comments
 
-N = 10_000 if os.environ.get("MONITOR_BENCH_FULL") == "1" else 1_000
+N = 10_000 if os.environ.get("MONITOR_BENCH_FULL") == "1" else 2_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -38,6 +38,16 @@ def _pending_database(path: Any) -> Any:
     return engine
 
 
+def _cpu_s(pids: Any) -> float:
+    """CPU seconds (user + system) the processes have used so far (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @pytest.mark.parametrize("processes", [1, CORES])
 def test_daemon_scoring_throughput(benchmark, tmp_path, processes):
     engine = _pending_database(tmp_path / "pending.db")
@@ -52,14 +62,19 @@ def test_daemon_scoring_throughput(benchmark, tmp_path, processes):
             assert stats.scored == N
             return time.perf_counter() - began
 
+        pids = list(scorer.memory())
+        cpu_before = _cpu_s(pids)
         seconds = benchmark.pedantic(run, rounds=1, iterations=1)
+        cpu = _cpu_s(pids) - cpu_before  # with one process: the database work too
         memory = scorer.memory()
     finally:
         scorer.close()
     rate = N / seconds
     benchmark.extra_info.update(comments_per_s=round(rate), load_s=round(load_s, 2),
+                                comments_per_cpu_s=round(N / cpu) if cpu else None,
                                 rss_mib={str(k): round(v or 0) for k, v in memory.items()},
                                 parent_rss_mib=round(rss_mib() or 0))
     print(f"\n{processes} process(es): {N:,} comments in {seconds:.2f} s = {rate:,.0f}/s wall "
-          f"(models loaded in {load_s:.1f} s); RSS per scoring process: "
+          f"(models loaded in {load_s:.1f} s); scoring processes used {cpu:.1f} CPU-s "
+          f"({N / max(cpu, 1e-9):,.0f} comments per CPU-second); RSS per scoring process: "
           f"{', '.join(f'{v:.0f} MiB' for v in memory.values() if v)}; this process {rss_mib():.0f} MiB")
