@@ -180,6 +180,8 @@ class ScoringSettings(_Section):
         if len(set(value)) != len(value):
             raise ValueError("a component is listed twice")
         return value
+    processes: int = Field(0, ge=0, le=64, description="Scoring processes for the daemon, `monitor "
+                           "score` and `monitor worker`; 0 = one per CPU core, 1 = in the calling process.")
 
     @field_validator("routing")
     @classmethod

@@ -61,24 +61,25 @@ def _inputs(stream: IO[str], skipped: list[int]) -> Iterator[Any]:
 @click.option("--progress/--no-progress", default=None,
               help="Show model loading, a progress bar and a closing count on stderr "
                    "(default: when stderr is a terminal).")
+@click.option("--processes", type=click.IntRange(0, 64), default=None,
+              help="Scoring processes, each with its own models (default: scoring.processes; "
+                   "0 = one per CPU core).")
 @pass_app
 def score(app: AppContext, input_path: Path | None, output_path: Path | None, no_lexicon: bool,
-          batch_size: int | None, progress: bool | None) -> int:
+          batch_size: int | None, progress: bool | None, processes: int | None) -> int:
     """Score comments for toxicity (and stance and slurs) from JSON Lines.
 
     Each valid input line gives one output line, in input order. A malformed line gives none: it
     is reported on stderr with its number and skipped, and the exit status is then 1.
     """
-    from monitor.score.pipeline import ScoringPipeline
+    from monitor.score_pool import make_scorer
 
     config = app.config
     show = sys.stderr.isatty() if progress is None else progress
     if show:
         click.echo("loading models …", err=True)
-    pipeline = ScoringPipeline.from_config(config, use_lexicon=not no_lexicon
-                                           and config.scoring.use_lexicon)
-    if batch_size:
-        pipeline.batch_size = batch_size
+    scorer = make_scorer(config, processes, use_lexicon=not no_lexicon and config.scoring.use_lexicon)
+    size = batch_size or config.scoring.batch_size
     skipped: list[int] = []
     source = input_path.open(encoding="utf-8") if input_path else sys.stdin
     sink = (output_path.open("w", encoding="utf-8") if output_path
@@ -90,7 +91,7 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
             total = sum(1 for line in fh if line.strip())
     try:
         with _Progress(total, show) as advance:
-            for result in pipeline.score_stream(_inputs(source, skipped)):
+            for result in _scored(scorer, _inputs(source, skipped), size):
                 row = result.to_json()
                 if not row.get("attributes"):
                     row.pop("attributes", None)
@@ -99,6 +100,7 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
                 advance()
         sink.flush()
     finally:
+        scorer.close()
         if input_path:
             source.close()
         if output_path:
@@ -109,6 +111,24 @@ def score(app: AppContext, input_path: Path | None, output_path: Path | None, no
         click.echo(f"{len(skipped)} line(s) skipped", err=True)
         return 1
     return 0
+
+
+def _scored(scorer: Any, inputs: Iterator[Any], batch_size: int) -> Iterator[Any]:
+    """Scores in input order, with up to one batch per scoring process in flight (and one more
+    being read), so every process stays busy and memory stays bounded."""
+    from collections import deque
+    from itertools import islice
+
+    pending: deque[Any] = deque()
+    while True:
+        while len(pending) <= scorer.width:
+            batch = list(islice(inputs, batch_size))
+            if not batch:
+                break
+            pending.append(scorer.submit(batch))
+        if not pending:
+            return
+        yield from pending.popleft().result()
 
 
 class _Progress:

@@ -19,12 +19,15 @@ ONCE_RETRIES = 8
               help="Comments claimed per batch (default: scoring.batch_size).")
 @click.option("--idle-sleep", type=click.FloatRange(0.1, 3600), default=2.0, show_default=True,
               help="Seconds to wait when the queue is empty.")
+@click.option("--processes", type=click.IntRange(0, 64), default=None,
+              help="Scoring processes, each with its own models (default: scoring.processes; "
+                   "0 = one per CPU core).")
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="Log lines as text or as one JSON object each (default: daemon.log_format).")
 @pass_app
-def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: float, verbose: bool,
-           log_format: str | None) -> int:
+def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: float,
+           processes: int | None, verbose: bool, log_format: str | None) -> int:
     """Claim batches of unscored comments, score them and write the results.
 
     Run any number of workers, on this or other machines, against the daemon's PostgreSQL database
@@ -38,7 +41,7 @@ def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: floa
 
     from monitor.errors import ConfigError, StoreError
     from monitor.log import setup_logging
-    from monitor.score.pipeline import ScoringPipeline
+    from monitor.score_pool import make_scorer
     from monitor.store.db import open_engine
     from monitor.store.reconnect import Backoff, is_disconnect, short_reason
     from monitor.worker import score_pending
@@ -51,7 +54,7 @@ def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: floa
         raise ConfigError("workers share the queue through PostgreSQL; SQLite allows one writer",
                           file=str(cfg.source_file), key="database.url",
                           fix="set it (or MONITOR_DATABASE_URL) to a postgresql+psycopg:// URL")
-    pipeline = ScoringPipeline.from_config(cfg, use_lexicon=cfg.scoring.use_lexicon)
+    pipeline = make_scorer(cfg, processes)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -87,5 +90,6 @@ def worker(app: AppContext, once: bool, batch_size: int | None, idle_sleep: floa
         if once:
             break
         stop.wait(idle_sleep)
+    pipeline.close()
     log.info("worker stopped after scoring %d comment(s)", scored[0])
     return 0

@@ -46,21 +46,28 @@ class Stages:
     # --- components ----------------------------------------------------------------------------
 
     def pipeline(self) -> Any:
-        """The scoring pipeline, loaded once (models are big) and again after a reload."""
+        """The scorer (scoring.processes worker processes, or the pipeline in this one), loaded
+        once (models are big) and again after a reload."""
         with self._pipeline_lock:
             if self._pipeline is None:
-                from monitor.score.pipeline import ScoringPipeline
+                from monitor.score_pool import make_scorer
 
-                self._pipeline = ScoringPipeline.from_config(self.config,
-                                                             use_lexicon=self.config.scoring.use_lexicon)
+                self._pipeline = make_scorer(self.config)
+                log.info("scoring memory: %s", ", ".join(
+                    f"pid {pid} {mib:.0f} MiB" for pid, mib in self._pipeline.memory().items() if mib))
             return self._pipeline
+
+    def close_pipeline(self) -> None:
+        with self._pipeline_lock:
+            if self._pipeline is not None:
+                self._pipeline.close()
+                self._pipeline = None
 
     def reconfigure(self, config: Any) -> None:
         """Use a reloaded config: the pipeline is rebuilt on next use, and robots.txt is read
         again (from hosts that may have recovered)."""
         self.config = config
-        with self._pipeline_lock:
-            self._pipeline = None
+        self.close_pipeline()
         with self._http_lock:
             if self._http is not None:
                 self._http.clear_caches()
@@ -79,6 +86,7 @@ class Stages:
             if self._http is not None:
                 self._http.close()
                 self._http = None
+        self.close_pipeline()
 
     def report_components(self) -> None:
         """Log once what is enabled and what is disabled, with the reason (scrapy-style)."""

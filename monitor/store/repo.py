@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.store.schema import (articles, collection_runs, comment_revisions, comments, scores,
-                                  slur_occurrences, sources, state)
+from monitor.store.schema import (articles, collection_runs, comment_revisions, comments,
+                                  next_change_seq, scores, slur_occurrences, sources, state)
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 _SPACES = re.compile(r"\s+")
+# Ids per IN (…) list: well under SQLite's 32,766 bound parameters.
+_IN_CHUNK = 5000
 
 
 def utcnow() -> datetime:
@@ -108,8 +110,10 @@ def insert_ignore(conn: Connection, table: Any, rows: Sequence[dict[str, Any]],
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(index_elements))
-    conn.execute(stmt)
+    # executemany: the driver batches the rows (one prepared statement on SQLite, multi-row VALUES
+    # on PostgreSQL), with no bound-parameter limit however many rows come.
+    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
+    conn.execute(stmt, list(rows))
 
 
 def _upsert(conn: Connection, table: Any, row: dict[str, Any], keys: Sequence[str],
@@ -203,7 +207,10 @@ def upsert_comments(conn: Connection, source_id: int, article_id: int,
                     records: Sequence[CommentRecord], *, seen_at: datetime | None = None,
                     privacy: Privacy) -> UpsertStats:
     """Write new comments, record edits as revisions, restore reappeared ones; unchanged ones are
-    not touched. Safe to repeat: a re-run changes nothing."""
+    not touched. Safe to repeat: a re-run changes nothing.
+
+    Set-based: one read of the known rows, then one executemany per kind of write (new rows,
+    revisions, edits, restorations), so a page of comments costs a handful of statements."""
     seen_at = seen_at or utcnow()
     stats = UpsertStats()
     by_id: dict[str, CommentRecord] = {}
@@ -211,12 +218,17 @@ def upsert_comments(conn: Connection, source_id: int, article_id: int,
         by_id[record.external_id] = record
     if not by_id:
         return stats
-    existing = {row.external_id: row for row in conn.execute(
-        select(comments.c.id, comments.c.external_id, comments.c.content_hash, comments.c.text,
-               comments.c.deleted_at, comments.c.updated_at, comments.c.purged_at)
-        .where(comments.c.source_id == source_id, comments.c.external_id.in_(list(by_id))))}
+    existing: dict[str, Any] = {}
+    for chunk in _chunks(list(by_id), _IN_CHUNK):
+        existing.update((row.external_id, row) for row in conn.execute(
+            select(comments.c.id, comments.c.external_id, comments.c.content_hash, comments.c.text,
+                   comments.c.deleted_at, comments.c.updated_at, comments.c.purged_at)
+            .where(comments.c.source_id == source_id, comments.c.external_id.in_(chunk))))
 
-    new_rows = []
+    new_rows: list[dict[str, Any]] = []
+    revisions: list[dict[str, Any]] = []
+    edited: list[dict[str, Any]] = []
+    restored: list[dict[str, Any]] = []
     for ext_id, record in by_id.items():
         digest = content_hash(record.text)
         row = existing.get(ext_id)
@@ -234,22 +246,33 @@ def upsert_comments(conn: Connection, source_id: int, article_id: int,
         if row.purged_at is not None:  # past retention: never bring the text back
             stats.unchanged += 1
             continue
-        changes: dict[str, Any] = {}
         if row.content_hash != digest:
-            conn.execute(comment_revisions.insert().values(
-                comment_id=row.id, content_hash=row.content_hash, text=row.text,
-                seen_at=row.updated_at, replaced_at=seen_at))
-            changes.update(text=record.text, content_hash=digest, updated_at=seen_at,
-                           edit_count=comments.c.edit_count + 1, needs_scoring=True)
+            revisions.append({"comment_id": row.id, "content_hash": row.content_hash, "text": row.text,
+                              "seen_at": row.updated_at, "replaced_at": seen_at})
+            # An edited comment that had vanished is also back: deleted_at is cleared with the edit.
+            edited.append({"b_id": row.id, "b_text": record.text, "b_hash": digest})
             stats.updated += 1
-        if row.deleted_at is not None:
-            changes.update(deleted_at=None, updated_at=seen_at)
+            if row.deleted_at is not None:
+                stats.restored += 1
+        elif row.deleted_at is not None:
+            restored.append({"b_id": row.id})
             stats.restored += 1
-        if changes:
-            conn.execute(update(comments).where(comments.c.id == row.id).values(**changes))
-        elif row.content_hash == digest:
+        else:
             stats.unchanged += 1
+    if revisions:
+        conn.execute(comment_revisions.insert(), revisions)
+    if edited:
+        conn.execute(update(comments).where(comments.c.id == bindparam("b_id")).values(
+            text=bindparam("b_text"), content_hash=bindparam("b_hash"), updated_at=seen_at,
+            edit_count=comments.c.edit_count + 1, needs_scoring=True, deleted_at=None), edited)
+    if restored:
+        conn.execute(update(comments).where(comments.c.id == bindparam("b_id"))
+                     .values(deleted_at=None, updated_at=seen_at), restored)
     if new_rows:
+        seq = next_change_seq(conn)
+        if seq is not None:
+            for row in new_rows:
+                row["change_seq"] = seq
         before = conn.execute(select(func.count()).select_from(comments)
                               .where(comments.c.article_id == article_id)).scalar_one()
         insert_ignore(conn, comments, new_rows, ["source_id", "external_id"])
@@ -271,7 +294,7 @@ def mark_deleted(conn: Connection, article_id: int, present_external_ids: Iterab
     rows = conn.execute(select(comments.c.id, comments.c.external_id).where(
         comments.c.article_id == article_id, comments.c.deleted_at.is_(None))).all()
     gone = [r.id for r in rows if r.external_id not in present]
-    for chunk in _chunks(gone, 500):
+    for chunk in _chunks(gone, _IN_CHUNK):
         conn.execute(update(comments).where(comments.c.id.in_(chunk))
                      .values(deleted_at=seen_at, updated_at=seen_at))
     return len(gone)
@@ -291,42 +314,93 @@ class PendingComment:
     content_hash: str
 
 
-def claim_pending(conn: Connection, limit: int) -> list[PendingComment]:
-    """Up to `limit` comments waiting for scores. On PostgreSQL the rows stay locked (SKIP LOCKED)
+def claim_pending(conn: Connection, limit: int, after_id: int = 0) -> list[PendingComment]:
+    """Up to `limit` comments waiting for scores, with ids above `after_id` (a caller with batches
+    still in flight passes the last id it took). On PostgreSQL the rows stay locked (SKIP LOCKED)
     until the caller's transaction ends, so concurrent workers never take the same comment."""
     query = (select(comments.c.id, comments.c.text, comments.c.content_hash)
-             .where(comments.c.needs_scoring.is_(True), comments.c.text.is_not(None))
+             .where(comments.c.needs_scoring.is_(True), comments.c.text.is_not(None),
+                    comments.c.id > after_id)
              .order_by(comments.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=comments)
     return [PendingComment(r.id, r.text, r.content_hash) for r in conn.execute(query)]
 
 
+_SCORE_COLUMNS = ("comment_id", "model_version", "content_hash", "lang", "toxicity", "toxic",
+                  "attributes", "stance", "slurs", "scored_at")
+
+
+def _score_row(pending: PendingComment, score: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "comment_id": pending.id, "model_version": score.model, "content_hash": pending.content_hash,
+        "lang": score.lang, "toxicity": float(score.toxicity), "toxic": bool(score.toxic),
+        "attributes": dict(score.attributes),
+        "stance": {t: {"label": s.label, "score": float(s.score)} for t, s in score.stance.items()},
+        "slurs": [{"term": h.term, "normalized": h.normalized, "target": h.target, "kind": h.kind,
+                   "start": h.start, "end": h.end} for h in score.slurs],
+        "scored_at": now,
+    }
+
+
 def write_scores(conn: Connection, results: Sequence[tuple[PendingComment, Any]]) -> int:
     """Store one CommentScore per claimed comment (upsert per comment and model version), record
-    its slurs, and take the comment off the queue unless its text changed meanwhile."""
+    its slurs, and take the comment off the queue unless its text changed meanwhile.
+
+    Set-based: the whole batch goes in a few statements (executemany on SQLite; COPY into a
+    temporary table and one merge on PostgreSQL). The comment's latest-score pointer is kept by
+    the database's triggers (monitor.store.schema)."""
+    if not results:
+        return 0
     now = utcnow()
-    for pending, score in results:
-        _upsert(conn, scores, {
-            "comment_id": pending.id, "model_version": score.model,
-            "content_hash": pending.content_hash, "lang": score.lang,
-            "toxicity": float(score.toxicity), "toxic": bool(score.toxic),
-            "attributes": dict(score.attributes),
-            "stance": {t: {"label": s.label, "score": float(s.score)} for t, s in score.stance.items()},
-            "slurs": [{"term": h.term, "normalized": h.normalized, "target": h.target, "kind": h.kind,
-                       "start": h.start, "end": h.end} for h in score.slurs],
-            "scored_at": now,
-        }, ["comment_id", "model_version"],
-            ["content_hash", "lang", "toxicity", "toxic", "attributes", "stance", "slurs", "scored_at"])
-        conn.execute(slur_occurrences.delete().where(slur_occurrences.c.comment_id == pending.id))
-        insert_ignore(conn, slur_occurrences, [{
-            "comment_id": pending.id, "term": h.term, "normalized": h.normalized, "target": h.target,
-            "kind": h.kind, "start": h.start, "end": h.end, "seen_at": now} for h in score.slurs],
-            ["comment_id", "start", "normalized"])
-        conn.execute(update(comments).where(
-            comments.c.id == pending.id, comments.c.content_hash == pending.content_hash)
-            .values(needs_scoring=False))
+    rows = [_score_row(pending, score, now) for pending, score in results]
+    if conn.dialect.name == "postgresql":
+        _merge_scores_postgres(conn, rows)
+    else:
+        stmt = sqlite.insert(scores)
+        stmt = stmt.on_conflict_do_update(index_elements=["comment_id", "model_version"],
+                                          set_={c: stmt.excluded[c] for c in _SCORE_COLUMNS[2:]})
+        conn.execute(stmt, rows)
+        conn.execute(update(comments).where(comments.c.id == bindparam("b_id"),
+                                            comments.c.content_hash == bindparam("b_hash"))
+                     .values(needs_scoring=False),
+                     [{"b_id": r["comment_id"], "b_hash": r["content_hash"]} for r in rows])
+    ids = [r["comment_id"] for r in rows]
+    for chunk in _chunks(ids, _IN_CHUNK):
+        conn.execute(slur_occurrences.delete().where(slur_occurrences.c.comment_id.in_(chunk)))
+    insert_ignore(conn, slur_occurrences, [
+        {"comment_id": pending.id, "term": h.term, "normalized": h.normalized, "target": h.target,
+         "kind": h.kind, "start": h.start, "end": h.end, "seen_at": now}
+        for pending, score in results for h in score.slurs], ["comment_id", "start", "normalized"])
     return len(results)
+
+
+def _merge_scores_postgres(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """COPY the batch into a session-local temporary table, then merge it in two statements."""
+    import json
+
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS score_batch (comment_id bigint, model_version text, "
+        "content_hash text, lang text, toxicity double precision, toxic boolean, attributes json, "
+        "stance json, slurs json, scored_at timestamptz) ON COMMIT DELETE ROWS")
+    conn.exec_driver_sql("TRUNCATE score_batch")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY score_batch ({', '.join(_SCORE_COLUMNS)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row((r["comment_id"], r["model_version"], r["content_hash"], r["lang"],
+                            r["toxicity"], r["toxic"], json.dumps(r["attributes"]),
+                            json.dumps(r["stance"]), json.dumps(r["slurs"]), r["scored_at"]))
+    # One row per (comment, model): a batch never holds a comment twice, but ON CONFLICT would
+    # refuse to touch a row twice in one statement, so keep the last if it ever does.
+    columns = ", ".join(_SCORE_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _SCORE_COLUMNS[2:])
+    conn.exec_driver_sql(
+        f"INSERT INTO scores ({columns}) SELECT DISTINCT ON (comment_id, model_version) {columns} "
+        f"FROM score_batch ORDER BY comment_id, model_version, ctid DESC "
+        f"ON CONFLICT (comment_id, model_version) DO UPDATE SET {updates}")
+    conn.exec_driver_sql(
+        "UPDATE comments SET needs_scoring = false FROM score_batch b "
+        "WHERE comments.id = b.comment_id AND comments.content_hash = b.content_hash")
 
 
 # --- status and retention ------------------------------------------------------------------------

@@ -6,10 +6,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index,
-                        Integer, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint)
+                        Integer, MetaData, String, Table, Text, TypeDecorator, UniqueConstraint,
+                        event)
 
 __all__ = [
+    "CHANGE_TRIGGERS",
     "UTCDateTime",
+    "change_triggers",
+    "next_change_seq",
     "aggregates",
     "alert_states",
     "articles",
@@ -111,11 +115,17 @@ comments = Table(
     Column("deleted_at", UTCDateTime),  # set when the comment vanished from its page
     Column("purged_at", UTCDateTime),
     Column("needs_scoring", Boolean, nullable=False, default=True),
+    # The latest score (any model), kept by a trigger on `scores`: readers join on it instead of
+    # ranking every comment's scores.
+    Column("score_id", Id),
+    # Commit-ordered change stamp, kept by triggers (see CHANGE_TRIGGERS): aggregation's watermark.
+    Column("change_seq", BigInteger),
     UniqueConstraint("source_id", "external_id"),
     Index("ix_comments_article", "article_id"),
     Index("ix_comments_published", "published_at"),
     Index("ix_comments_pending", "needs_scoring", "id"),
-    Index("ix_comments_updated", "updated_at"),  # aggregation's watermark
+    Index("ix_comments_updated", "updated_at"),
+    Index("ix_comments_change_seq", "change_seq"),
 )
 
 comment_revisions = Table(
@@ -289,3 +299,64 @@ verdicts = Table(
     Index("ix_verdicts_comment", "comment_id", "kind"),
     Index("ix_verdicts_created", "created_at"),
 )
+
+# --- triggers ------------------------------------------------------------------------------------
+# Every writer (the repo, a test fixture, a hand-made import) keeps two columns of `comments` right:
+# `change_seq`, which grows in commit order, so an aggregation tick reads exactly the comments
+# changed since its last watermark, and `score_id`, the comment's latest score.
+#
+# SQLite has one writer at a time, so max(change_seq) + 1 taken inside the write transaction
+# grows in commit order (comment rows are never deleted, which keeps the maximum from going back;
+# deleting the newest ones by hand would call for `monitor aggregate --full`). PostgreSQL commits concurrent transactions in any order, so the stamp is
+# the writing transaction's id; a reader keeps the oldest transaction still running when it read
+# (pg_snapshot_xmin) and next time reads from there: late commits are caught, nothing else reread.
+# On SQLite a bulk insert may give its rows the next stamp itself (`next_change_seq`), which spares
+# a trigger update per row.
+_CHANGED_COLUMNS = "text, content_hash, deleted_at, published_at, first_seen_at, author_pseudonym"
+_NEWER_SCORE = ("EXISTS (SELECT 1 FROM scores s WHERE s.id = comments.score_id AND "
+                "(s.scored_at > NEW.scored_at OR (s.scored_at = NEW.scored_at AND s.id > NEW.id)))")
+_SQLITE_NEXT = "(SELECT coalesce(max(change_seq), 0) + 1 FROM comments)"
+
+CHANGE_TRIGGERS: dict[str, list[str]] = {
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS comments_stamp_insert AFTER INSERT ON comments "
+        f"WHEN NEW.change_seq IS NULL BEGIN "
+        f"UPDATE comments SET change_seq = {_SQLITE_NEXT} WHERE id = NEW.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS comments_stamp_update AFTER UPDATE OF {_CHANGED_COLUMNS} ON comments "
+        f"BEGIN UPDATE comments SET change_seq = {_SQLITE_NEXT} WHERE id = NEW.id; END",
+        *(f"CREATE TRIGGER IF NOT EXISTS scores_latest_{op.lower()} AFTER {op} ON scores BEGIN "
+          f"UPDATE comments SET score_id = NEW.id, change_seq = {_SQLITE_NEXT} "
+          f"WHERE id = NEW.comment_id AND (score_id IS NULL OR NOT {_NEWER_SCORE}); END"
+          for op in ("INSERT", "UPDATE")),
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION monitor_comment_stamp() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN NEW.change_seq := pg_current_xact_id()::text::bigint; RETURN NEW; END $$",
+        f"CREATE OR REPLACE TRIGGER comments_stamp BEFORE INSERT OR UPDATE OF {_CHANGED_COLUMNS}, score_id "
+        "ON comments FOR EACH ROW EXECUTE FUNCTION monitor_comment_stamp()",
+        "CREATE OR REPLACE FUNCTION monitor_score_latest() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN UPDATE comments SET score_id = NEW.id WHERE id = NEW.comment_id AND "
+        f"(score_id IS NULL OR NOT {_NEWER_SCORE}); RETURN NULL; END $$",
+        "CREATE OR REPLACE TRIGGER scores_latest AFTER INSERT OR UPDATE ON scores FOR EACH ROW "
+        "EXECUTE FUNCTION monitor_score_latest()",
+    ],
+}
+
+
+def next_change_seq(conn: Any) -> int | None:
+    """On SQLite, the stamp for rows this write transaction inserts; None where triggers stamp."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return conn.exec_driver_sql(_SQLITE_NEXT[1:-1]).scalar_one()
+
+
+def change_triggers(dialect: str) -> list[str]:
+    """The trigger DDL for a dialect (used by the migration and by `metadata.create_all`)."""
+    return CHANGE_TRIGGERS.get(dialect, [])
+
+
+@event.listens_for(metadata, "after_create")
+def _create_triggers(target: Any, connection: Any, **_: Any) -> None:
+    if "scores" in target.tables and "comments" in target.tables:
+        for ddl in change_triggers(connection.dialect.name):
+            connection.exec_driver_sql(ddl)

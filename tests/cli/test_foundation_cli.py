@@ -58,7 +58,7 @@ def test_status_and_export_on_a_filled_database(capsys, config_path, tmp_path):
 
     target = tmp_path / "out" / "comments.parquet"
     code, _, err = run_cli(capsys, "--config", str(config_path), "export", "--format", "parquet",
-                        "--output", str(target))
+                        "--output", str(target), "--parents")
     assert code == 0 and "exported 2" in err
     assert pl.read_parquet(target).height == 2
 

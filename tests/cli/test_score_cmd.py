@@ -72,3 +72,21 @@ def test_help_mentions_the_line_format(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run_cli(capsys, "score", "--help")
     assert code == 0
     assert '"text"' in out and "--no-lexicon" in out
+
+
+def test_two_processes_give_the_same_lines_in_the_same_order(tmp_path: Path, config_file: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    texts = ["Halt die Fresse, du dummer Vollidiot.", "Thanks, this was a balanced report.",
+             "Die NATO provoziert Russland.", "Спасибо за материал.", "Putler lügt wie immer."]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": i, "text": texts[i % 5]}) + "\n" for i in range(23)),
+                      encoding="utf-8")
+    outputs = []
+    for processes in ("1", "2"):
+        target = tmp_path / f"out{processes}.jsonl"
+        code, _, _ = run_cli(capsys, "--config", str(config_file), "score", "--input", str(source),
+                             "--output", str(target), "--batch-size", "3", "--processes", processes)
+        assert code == 0
+        outputs.append(_lines(target.read_text(encoding="utf-8")))
+    assert [row["id"] for row in outputs[1]] == list(range(23))
+    assert outputs[0] == outputs[1]
