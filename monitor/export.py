@@ -154,7 +154,7 @@ def write_export(batches: Iterator[pl.DataFrame], schema: dict[str, Any], fmt: s
         return total
     csv = fmt == "csv"
     if csv:
-        sink.write(pl.DataFrame(schema=schema).write_csv().encode("utf-8"))
+        sink.write(for_text(pl.DataFrame(schema=schema), csv=True).write_csv().encode("utf-8"))
     for batch in batches:
         buffer = io.BytesIO()
         text = for_text(batch, csv=csv)

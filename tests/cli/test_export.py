@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import resource
 import subprocess
@@ -45,9 +47,11 @@ def test_every_format_streams_the_same_rows(capsys, config_path, tmp_path):
         assert code == 0 and "exported 5" in err
         frames[fmt] = (pl.read_csv(target) if fmt == "csv" else pl.read_ndjson(target) if fmt == "jsonl"
                        else pl.read_parquet(target))
-    for frame in frames.values():
+    putler = {"term": "putler", "target": "russia"}
+    for fmt, frame in frames.items():
         assert frame.height == 5 and frame["stance_nato"].to_list() == ["favor"] * 5
-        assert frame["slurs"].to_list()[0] == "putler,putler"
+        slurs = frame["slurs"].to_list()[0]
+        assert (json.loads(slurs) if fmt == "csv" else slurs) == [putler, putler]
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
