@@ -1,12 +1,14 @@
 """Stance toward each configured target (favor / against / none) for a batch of comments.
 
 A target that is not mentioned (by alias, obfuscated name, indirect reference or slur) gets
-`none`. For a mentioned target a small linear head reads the comment's averaged piece vectors
-(the 128-d multilingual vector the built-in toxicity model already computes, see
-`BuiltinToxicity.sentence_vectors`) and cues around the mention: praise and abuse, negation,
-reported speech, irony markers, slurs, and the framing of indirect references ("orcs", "Kiev
-regime"). Targets with a trained head (NATO, Russia) average it with the target-independent cue
-head; added targets use the cue head alone, which reads no vectors.
+`none`. A mentioned target with a trained head (NATO, Russia, Ukraine) is scored by two linear
+parts whose probabilities are mixed with a weight per language: one over the comment's averaged
+piece vectors (the 128-d multilingual vector the built-in toxicity model already computes, see
+`BuiltinToxicity.sentence_vectors`) and cues around the mention (praise and abuse, negation,
+reported speech, irony markers, slurs, the framing of indirect references), one over hashed
+word and character n-grams (learnt mostly from English war posts, so weighted less for other
+languages). Added targets without a head use the target-independent cue head, which reads no
+vectors. Training lives in `monitor.training.stance`; this module only loads weights.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,19 +37,25 @@ __all__ = [
     "GENERIC_HEAD",
     "Head",
     "LABELS",
+    "NGRAMS",
+    "NGRAM_BITS",
     "StanceModel",
     "TargetStanceScorer",
     "VectorSource",
     "cue_features",
+    "ngram_ids",
     "piece_vectors",
     "scorer_from_config",
 ]
 
 LABELS = ("favor", "against", "none")
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v3.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v4.npz"
 # What the heads read beside the cues; stored in the model so a head never reads other vectors.
 EMBEDDING = "toxicity-piece-mean"
 EMBEDDING_DIM = 128
+# The hashed n-grams a head may read (see `ngram_ids`); stored in the model, checked at load.
+NGRAM_BITS = 18
+NGRAMS = f"crc32-word12-char345-{NGRAM_BITS}"
 GENERIC_HEAD = "_generic"
 
 # Word beginnings, matched case-insensitively after de-obfuscation. Own lists: evaluative words
@@ -231,19 +240,70 @@ def cue_features(text: str, mentions: Sequence[Mention], other: Sequence[Mention
     ]
 
 
+_WORD = re.compile(r"\w+")
+
+
+def ngram_ids(text: str, bits: int = NGRAM_BITS) -> np.ndarray:
+    """Hashed word uni- and bigrams and character 3–5-grams of words (CRC32, stable across
+    runs and machines) of a normalised text, as sorted unique ids below 2**bits with their
+    weights: log counts, each kind scaled to unit length."""
+    words = _WORD.findall(text.lower())
+    word_ids = [zlib.crc32(b"w" + w.encode()) for w in words]
+    word_ids += [zlib.crc32(f"b{a} {b}".encode()) for a, b in zip(words, words[1:])]
+    char_ids = []
+    for word in words:
+        padded = f" {word} "
+        for n in (3, 4, 5):
+            char_ids += [zlib.crc32(("c" + padded[i:i + n]).encode())
+                         for i in range(len(padded) - n + 1)]
+    ids_out, weights_out = [], []
+    for group in (word_ids, char_ids):
+        if not group:
+            continue
+        ids, counts = np.unique(np.array(group, dtype=np.int64) % (1 << bits), return_counts=True)
+        weights = np.log1p(counts)
+        ids_out.append(ids)
+        weights_out.append(weights / np.linalg.norm(weights))
+    if not ids_out:
+        return np.zeros((2, 0))
+    return np.vstack([np.concatenate(ids_out), np.concatenate(weights_out)])
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 @dataclass(frozen=True)
 class Head:
-    """A multinomial linear head over [embedding?, standardised cues]."""
+    """Stance toward one target: a multinomial linear part over [piece vector?, standardised
+    cues] and, optionally, one over hashed n-grams, their probabilities mixed per language
+    (n-grams learnt from English posts say little about German text: less weight there)."""
 
-    coef: np.ndarray        # (3, n_features)
+    coef: np.ndarray        # (3, n_features) over [embedding?, cues]
     intercept: np.ndarray   # (3,)
     uses_embedding: bool
+    ngram_coef: np.ndarray | None = None       # (3, 2**NGRAM_BITS)
+    ngram_intercept: np.ndarray | None = None  # (3,)
+    ngram_weight: Mapping[str, float] | None = None  # language → weight; "*" for the rest
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+    def probabilities(self, features: np.ndarray, texts: Sequence[str] | None = None,
+                      langs: Sequence[str] | None = None) -> np.ndarray:
+        """Rows of (favor, against, none) probabilities; `texts` (normalised) and `langs` are
+        read only by a head with an n-gram part."""
+        probs = _softmax(features @ self.coef.T + self.intercept)
+        if self.ngram_coef is None or texts is None or self.ngram_intercept is None:
+            return probs
+        weights = self.ngram_weight or {}
+        default = weights.get("*", 0.0)
+        mix = np.array([weights.get(lang, default) for lang in (langs or ["*"] * len(texts))])
+        logits = np.tile(self.ngram_intercept.astype(np.float64), (len(texts), 1))
+        for row, text in enumerate(texts):
+            ids, values = ngram_ids(text)
+            if len(values):
+                logits[row] += self.ngram_coef[:, ids.astype(np.int64)].astype(np.float64) @ values
+        return (1 - mix)[:, None] * probs + mix[:, None] * _softmax(logits)
 
 
 @dataclass(frozen=True)
@@ -255,6 +315,7 @@ class StanceModel:
     cue_mean: np.ndarray
     cue_scale: np.ndarray
     none_without_mention: float
+    trained_on: tuple[str, ...] = ()  # the data sets, for the card and `monitor models eval`
 
     def features(self, cues: np.ndarray, embeddings: np.ndarray | None) -> np.ndarray:
         scaled = (cues - self.cue_mean) / self.cue_scale
@@ -266,20 +327,27 @@ class StanceModel:
         arrays: dict[str, Any] = {
             "version": np.array(self.version), "cue_names": np.array(CUE_FEATURES),
             "embedding": np.array(f"{EMBEDDING}-{EMBEDDING_DIM}"),
+            "ngrams": np.array(NGRAMS),
             "cue_mean": self.cue_mean, "cue_scale": self.cue_scale,
             "none_without_mention": np.array(self.none_without_mention),
-            "heads": np.array(sorted(self.heads)),
+            "heads": np.array(sorted(self.heads)), "trained_on": np.array(self.trained_on, dtype=str),
         }
         for key, head in self.heads.items():
             arrays[f"{key}.coef"] = head.coef
             arrays[f"{key}.intercept"] = head.intercept
             arrays[f"{key}.uses_embedding"] = np.array(head.uses_embedding)
+            if head.ngram_coef is not None and head.ngram_intercept is not None:
+                arrays[f"{key}.ngram_coef"] = head.ngram_coef.astype(np.float16)
+                arrays[f"{key}.ngram_intercept"] = head.ngram_intercept
+                weights = dict(head.ngram_weight or {})
+                arrays[f"{key}.ngram_langs"] = np.array(sorted(weights), dtype=str)
+                arrays[f"{key}.ngram_weights"] = np.array([weights[k] for k in sorted(weights)])
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> StanceModel:
-        fix = "run `python -m monitor.score.train_stance` to train it from datasets/stance/"
+        fix = "run `monitor models train` to train it"
         try:
             with np.load(path, allow_pickle=False) as data:
                 if tuple(str(n) for n in data["cue_names"]) != CUE_FEATURES:
@@ -287,12 +355,23 @@ class StanceModel:
                 if "embedding" not in data or str(data["embedding"]) != f"{EMBEDDING}-{EMBEDDING_DIM}":
                     raise ModelError(f"stance model {path} reads other sentence vectors than "
                                      f"{EMBEDDING}-{EMBEDDING_DIM}; {fix}")
+                if "ngrams" in data and str(data["ngrams"]) != NGRAMS:
+                    raise ModelError(f"stance model {path} reads other n-gram features than "
+                                     f"{NGRAMS}; {fix}")
                 heads = {}
                 for key in (str(k) for k in data["heads"]):
+                    ngram: dict[str, Any] = {}
+                    if f"{key}.ngram_coef" in data:
+                        ngram = {"ngram_coef": data[f"{key}.ngram_coef"].astype(np.float32),
+                                 "ngram_intercept": data[f"{key}.ngram_intercept"],
+                                 "ngram_weight": dict(zip(
+                                     (str(k) for k in data[f"{key}.ngram_langs"]),
+                                     (float(w) for w in data[f"{key}.ngram_weights"])))}
                     heads[key] = Head(data[f"{key}.coef"], data[f"{key}.intercept"],
-                                      bool(data[f"{key}.uses_embedding"]))
+                                      bool(data[f"{key}.uses_embedding"]), **ngram)
+                trained_on = tuple(str(n) for n in data["trained_on"]) if "trained_on" in data else ()
                 return cls(str(data["version"]), heads, data["cue_mean"], data["cue_scale"],
-                           float(data["none_without_mention"]))
+                           float(data["none_without_mention"]), trained_on)
         except FileNotFoundError:
             raise ModelError(f"no stance model at {path}; {fix}") from None
         except (KeyError, ValueError, OSError) as exc:
@@ -429,16 +508,27 @@ class TargetStanceScorer:
                                                                   EMBEDDING_DIM)
             vectors = dict(zip(needs_embedding, matrix))
 
-        generic = self.model.heads[GENERIC_HEAD]
+        needs_text = sorted({i for key, rows in pending.items()
+                             if self._head(key).ngram_coef is not None for i, _ in rows})
+        prepared: dict[int, str] = {}
+        if needs_text:
+            from monitor.score.toxicity import strip_furniture
+
+            prepared = {i: normalized[i].text if normalized is not None
+                        else normalize(strip_furniture(texts[i])).text for i in needs_text}
+
         for key, rows in pending.items():
             head = self._head(key)
             cues = np.array([row for _, row in rows], dtype=np.float32)
-            probs = generic.probabilities(self.model.features(cues, None))
-            if head is not generic:
-                # The target's own head averaged with the cue head: the embedding knows the
-                # topic's camps, the cues generalise to wording the training set lacks.
-                emb = np.stack([vectors[i] for i, _ in rows])
-                probs = (probs + head.probabilities(self.model.features(cues, emb))) / 2
+            if head.uses_embedding:
+                features = self.model.features(cues, np.stack([vectors[i] for i, _ in rows]))
+            else:
+                features = self.model.features(cues, None)
+            if head.ngram_coef is not None:
+                probs = head.probabilities(features, [prepared[i] for i, _ in rows],
+                                           [langs[i] if i < len(langs) else "*" for i, _ in rows])
+            else:
+                probs = head.probabilities(features)
             for (i, _), p in zip(rows, probs):
                 best = int(np.argmax(p))
                 results[i][key] = StanceResult(LABELS[best], float(p[best]))
