@@ -253,3 +253,31 @@ def test_ruw_validation_quick_subset_toward_russia_is_well_above_chance() -> Non
     assert russia.macro_f1 >= 0.45, russia
     assert sum(map(sum, russia.confusion)) == russia.n
     assert not any(r.own for r in rows if r.dataset != "own-stance")
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("de", "Russland führt einen brutalen Angriffskrieg, Putin gehört vor ein Gericht.", "against"),
+    ("en", "Russia is waging a brutal war of aggression and Putin belongs in The Hague.", "against"),
+    ("ru", "Путин — военный преступник, а его армия убивает мирных жителей.", "against"),
+    ("en", "Moscow is right to resist the West, NATO started all this.", "favor"),
+    ("de", "Moskau wehrt sich zu Recht gegen den Westen, die NATO hat das alles angefangen.", "favor"),
+    ("ru", "Москва правильно сопротивляется Западу, всё это начало НАТО.", "favor"),
+    ("en", "The Kremlin announced new talks with Kyiv on Tuesday.", "none"),
+    ("de", "Der Kreml kündigte am Dienstag neue Gespräche mit Kiew an.", "none"),
+    ("ru", "Кремль во вторник объявил о новых переговорах с Киевом.", "none"),
+])
+def test_clear_cut_war_sentences_go_the_right_way_in_three_languages(
+        scorer: TargetStanceScorer, lang: str, text: str, expected: str) -> None:
+    """War vocabulary is not support for the side that wages the war; plain news is none."""
+    assert scorer.score_batch([text], [lang], [[]])[0]["russia"].label == expected
+
+
+@pytest.mark.xfail(strict=True, reason="v4 does not yet carry support for Ukraine and sanctions "
+                   "over to against Russia outside RUW's English wording")
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "I support Ukraine and the sanctions on Russia."),
+    ("de", "Ich unterstütze die Ukraine und die Sanktionen gegen Russland."),
+])
+def test_support_for_ukraine_and_sanctions_reads_as_against_russia(
+        scorer: TargetStanceScorer, lang: str, text: str) -> None:
+    assert scorer.score_batch([text], [lang], [[]])[0]["russia"].label == "against"
