@@ -241,9 +241,10 @@ def cue_features(text: str, mentions: Sequence[Mention], other: Sequence[Mention
 
 
 _WORD = re.compile(r"\w+")
+Grams = tuple[np.ndarray, np.ndarray]  # hashed n-gram ids and their weights (`ngram_ids`)
 
 
-def ngram_ids(text: str, bits: int = NGRAM_BITS) -> np.ndarray:
+def ngram_ids(text: str, bits: int = NGRAM_BITS) -> Grams:
     """Hashed word uni- and bigrams and character 3–5-grams of words (CRC32, stable across
     runs and machines) of a normalised text, as sorted unique ids below 2**bits with their
     weights: log counts, each kind scaled to unit length."""
@@ -265,8 +266,8 @@ def ngram_ids(text: str, bits: int = NGRAM_BITS) -> np.ndarray:
         ids_out.append(ids)
         weights_out.append(weights / np.linalg.norm(weights))
     if not ids_out:
-        return np.zeros((2, 0))
-    return np.vstack([np.concatenate(ids_out), np.concatenate(weights_out)])
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(ids_out), np.concatenate(weights_out)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -279,7 +280,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 class Head:
     """Stance toward one target: a multinomial linear part over [piece vector?, standardised
     cues] and, optionally, one over hashed n-grams, their probabilities mixed per language
-    (n-grams learnt from English posts say little about German text: less weight there)."""
+    (n-grams learnt from English posts say little about German text: less weight there).
+"""
 
     coef: np.ndarray        # (3, n_features) over [embedding?, cues]
     intercept: np.ndarray   # (3,)
@@ -288,22 +290,48 @@ class Head:
     ngram_intercept: np.ndarray | None = None  # (3,)
     ngram_weight: Mapping[str, float] | None = None  # language → weight; "*" for the rest
 
-    def probabilities(self, features: np.ndarray, texts: Sequence[str] | None = None,
+    @property
+    def reads_ngrams(self) -> bool:
+        return self.ngram_coef is not None
+
+    def probabilities(self, features: np.ndarray, grams: Sequence[Grams] | None = None,
                       langs: Sequence[str] | None = None) -> np.ndarray:
-        """Rows of (favor, against, none) probabilities; `texts` (normalised) and `langs` are
-        read only by a head with an n-gram part."""
+        """Rows of (favor, against, none) probabilities; `grams` (of the normalised texts) and
+        `langs` are read only by a head with an n-gram part."""
         probs = _softmax(features @ self.coef.T + self.intercept)
-        if self.ngram_coef is None or texts is None or self.ngram_intercept is None:
+        if self.ngram_coef is None or grams is None or self.ngram_intercept is None:
             return probs
         weights = self.ngram_weight or {}
         default = weights.get("*", 0.0)
-        mix = np.array([weights.get(lang, default) for lang in (langs or ["*"] * len(texts))])
-        logits = np.tile(self.ngram_intercept.astype(np.float64), (len(texts), 1))
-        for row, text in enumerate(texts):
-            ids, values = ngram_ids(text)
+        mix = np.array([weights.get(lang, default) for lang in (langs or ["*"] * len(grams))])
+        logits = np.tile(self.ngram_intercept.astype(np.float64), (len(grams), 1))
+        for row, (ids, values) in enumerate(grams):
             if len(values):
-                logits[row] += self.ngram_coef[:, ids.astype(np.int64)].astype(np.float64) @ values
+                logits[row] += self.ngram_coef[:, ids].astype(np.float64) @ values
         return (1 - mix)[:, None] * probs + mix[:, None] * _softmax(logits)
+
+
+def _head_arrays(prefix: str, head: Head) -> dict[str, Any]:
+    arrays: dict[str, Any] = {f"{prefix}.coef": head.coef, f"{prefix}.intercept": head.intercept,
+                              f"{prefix}.uses_embedding": np.array(head.uses_embedding)}
+    if head.ngram_coef is not None and head.ngram_intercept is not None:
+        arrays[f"{prefix}.ngram_coef"] = head.ngram_coef.astype(np.float16)
+        arrays[f"{prefix}.ngram_intercept"] = head.ngram_intercept
+        weights = dict(head.ngram_weight or {})
+        arrays[f"{prefix}.ngram_langs"] = np.array(sorted(weights), dtype=str)
+        arrays[f"{prefix}.ngram_weights"] = np.array([weights[k] for k in sorted(weights)])
+    return arrays
+
+
+def _head_from(data: Any, prefix: str) -> Head:
+    extra: dict[str, Any] = {}
+    if f"{prefix}.ngram_coef" in data:
+        extra.update(ngram_coef=data[f"{prefix}.ngram_coef"].astype(np.float32),
+                     ngram_intercept=data[f"{prefix}.ngram_intercept"],
+                     ngram_weight=dict(zip((str(k) for k in data[f"{prefix}.ngram_langs"]),
+                                           (float(w) for w in data[f"{prefix}.ngram_weights"]))))
+    return Head(data[f"{prefix}.coef"], data[f"{prefix}.intercept"],
+                bool(data[f"{prefix}.uses_embedding"]), **extra)
 
 
 @dataclass(frozen=True)
@@ -333,15 +361,7 @@ class StanceModel:
             "heads": np.array(sorted(self.heads)), "trained_on": np.array(self.trained_on, dtype=str),
         }
         for key, head in self.heads.items():
-            arrays[f"{key}.coef"] = head.coef
-            arrays[f"{key}.intercept"] = head.intercept
-            arrays[f"{key}.uses_embedding"] = np.array(head.uses_embedding)
-            if head.ngram_coef is not None and head.ngram_intercept is not None:
-                arrays[f"{key}.ngram_coef"] = head.ngram_coef.astype(np.float16)
-                arrays[f"{key}.ngram_intercept"] = head.ngram_intercept
-                weights = dict(head.ngram_weight or {})
-                arrays[f"{key}.ngram_langs"] = np.array(sorted(weights), dtype=str)
-                arrays[f"{key}.ngram_weights"] = np.array([weights[k] for k in sorted(weights)])
+            arrays.update(_head_arrays(key, head))
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **arrays)
 
@@ -358,17 +378,7 @@ class StanceModel:
                 if "ngrams" in data and str(data["ngrams"]) != NGRAMS:
                     raise ModelError(f"stance model {path} reads other n-gram features than "
                                      f"{NGRAMS}; {fix}")
-                heads = {}
-                for key in (str(k) for k in data["heads"]):
-                    ngram: dict[str, Any] = {}
-                    if f"{key}.ngram_coef" in data:
-                        ngram = {"ngram_coef": data[f"{key}.ngram_coef"].astype(np.float32),
-                                 "ngram_intercept": data[f"{key}.ngram_intercept"],
-                                 "ngram_weight": dict(zip(
-                                     (str(k) for k in data[f"{key}.ngram_langs"]),
-                                     (float(w) for w in data[f"{key}.ngram_weights"])))}
-                    heads[key] = Head(data[f"{key}.coef"], data[f"{key}.intercept"],
-                                      bool(data[f"{key}.uses_embedding"]), **ngram)
+                heads = {str(key): _head_from(data, str(key)) for key in data["heads"]}
                 trained_on = tuple(str(n) for n in data["trained_on"]) if "trained_on" in data else ()
                 return cls(str(data["version"]), heads, data["cue_mean"], data["cue_scale"],
                            float(data["none_without_mention"]), trained_on)
@@ -509,13 +519,14 @@ class TargetStanceScorer:
             vectors = dict(zip(needs_embedding, matrix))
 
         needs_text = sorted({i for key, rows in pending.items()
-                             if self._head(key).ngram_coef is not None for i, _ in rows})
-        prepared: dict[int, str] = {}
+                             if self._head(key).reads_ngrams for i, _ in rows})
+        grams: dict[int, Grams] = {}
         if needs_text:
             from monitor.score.toxicity import strip_furniture
 
-            prepared = {i: normalized[i].text if normalized is not None
-                        else normalize(strip_furniture(texts[i])).text for i in needs_text}
+            grams = {i: ngram_ids(normalized[i].text if normalized is not None
+                                  else normalize(strip_furniture(texts[i])).text)
+                     for i in needs_text}
 
         for key, rows in pending.items():
             head = self._head(key)
@@ -524,8 +535,8 @@ class TargetStanceScorer:
                 features = self.model.features(cues, np.stack([vectors[i] for i, _ in rows]))
             else:
                 features = self.model.features(cues, None)
-            if head.ngram_coef is not None:
-                probs = head.probabilities(features, [prepared[i] for i, _ in rows],
+            if head.reads_ngrams:
+                probs = head.probabilities(features, [grams[i] for i, _ in rows],
                                            [langs[i] if i < len(langs) else "*" for i, _ in rows])
             else:
                 probs = head.probabilities(features)

@@ -181,29 +181,46 @@ def _mix_weights(dense: np.ndarray, ngram: np.ndarray, y: np.ndarray, langs: np.
     return weights
 
 
-def _train_head(pairs: _Pairs, vectors: np.ndarray, scaled: np.ndarray, log: Callable[[str], None]
-                ) -> tuple[Head, dict[str, Any]]:
-    texts = [_prepared(ex.text) for ex in pairs.examples]
-    grams = _ngram_matrix(texts)
+def _mix(dense: np.ndarray, ngram: np.ndarray, langs: np.ndarray, weights: Mapping[str, float]
+         ) -> np.ndarray:
+    w = np.array([weights.get(lang, weights.get("*", 0.0)) for lang in langs])[:, None]
+    return (1 - w) * dense + w * ngram
+
+
+def _fit_parts(dense_x: np.ndarray, grams: sparse.csr_matrix, y: np.ndarray, langs: np.ndarray,
+               weight: np.ndarray, labelled: np.ndarray, dev: np.ndarray
+               ) -> tuple[Head, np.ndarray, dict[str, float]]:
+    """A head's two parts fitted on the labelled non-development rows (to choose the mixing
+    weights and to give development predictions for every development row), then refitted on
+    all labelled rows."""
+    fit = labelled & ~dev
+    dense = _logistic(dense_x[fit], y[fit], C_DENSE, weight[fit])
+    ngram = _logistic(grams[fit], y[fit], C_NGRAM, weight[fit])
+    dense_dev, ngram_dev = dense.predict_proba(dense_x[dev]), ngram.predict_proba(grams[dev])
+    scored = labelled[dev]
+    weights = _mix_weights(dense_dev[scored], ngram_dev[scored], y[dev][scored], langs[dev][scored])
+    dense = _logistic(dense_x[labelled], y[labelled], C_DENSE, weight[labelled])
+    ngram = _logistic(grams[labelled], y[labelled], C_NGRAM, weight[labelled])
+    head = Head(dense.coef_.astype(np.float32), dense.intercept_.astype(np.float32), True,
+                ngram.coef_.astype(np.float32), ngram.intercept_.astype(np.float32), weights)
+    return head, _mix(dense_dev, ngram_dev, langs[dev], weights), weights
+
+
+def _train_head(pairs: _Pairs, vectors: np.ndarray, scaled: np.ndarray,
+                log: Callable[[str], None]) -> tuple[Head, dict[str, Any]]:
+    grams = _ngram_matrix([_prepared(ex.text) for ex in pairs.examples])
     dense_x = np.hstack([vectors, scaled])
     langs = np.array([ex.lang for ex in pairs.examples])
     dev = _dev_split(pairs.examples)
-    fit = ~dev
     weight = np.where(langs == "en", 1.0, OTHER_LANGUAGE_WEIGHT)
-    log(f"  development split: {int(fit.sum())} fit, {int(dev.sum())} dev")
-    dense_dev = _logistic(dense_x[fit], pairs.labels[fit], C_DENSE, weight[fit]
-                          ).predict_proba(dense_x[dev])
-    ngram_dev = _logistic(grams[fit], pairs.labels[fit], C_NGRAM, weight[fit]
-                          ).predict_proba(grams[dev])
-    weights = _mix_weights(dense_dev, ngram_dev, pairs.labels[dev], langs[dev])
+    everything = np.ones(len(langs), dtype=bool)
+    log(f"  development split: {int((~dev).sum())} fit, {int(dev.sum())} dev")
+    head, own_dev, weights = _fit_parts(dense_x, grams, pairs.labels, langs, weight, everything, dev)
     log(f"  n-gram weight per language: {weights}")
-    dense = _logistic(dense_x, pairs.labels, C_DENSE, weight)
-    ngram = _logistic(grams, pairs.labels, C_NGRAM, weight)
-    head = Head(dense.coef_.astype(np.float32), dense.intercept_.astype(np.float32), True,
-                ngram.coef_.astype(np.float32), ngram.intercept_.astype(np.float32), weights)
-    report = {"pairs": len(pairs.labels), "ngram_weight": weights,
-              "support": {lab: int((pairs.labels == i).sum()) for i, lab in enumerate(LABELS)},
-              "languages": {lang: int((langs == lang).sum()) for lang in sorted(set(langs))}}
+    report: dict[str, Any] = {
+        "pairs": len(pairs.labels), "ngram_weight": weights,
+        "support": {lab: int((pairs.labels == i).sum()) for i, lab in enumerate(LABELS)},
+        "languages": {str(lang): int((langs == lang).sum()) for lang in sorted(set(langs))}}
     return head, report
 
 
@@ -242,7 +259,8 @@ def train_stance(data_root: Path | None = None, *, stated_licence_only: bool = F
     for key, pairs in per_key.items():
         log(f"stance: head {key} ({len(pairs.labels)} mentioned pairs)")
         vectors = np.stack([vector_of[ex.text] for ex in pairs.examples])
-        heads[key], result.heads[key] = _train_head(pairs, vectors, (pairs.cues - mean) / scale, log)
+        heads[key], result.heads[key] = _train_head(pairs, vectors, (pairs.cues - mean) / scale,
+                                                    log)
         result.heads[key]["sets"] = sorted({ex.source for ex in pairs.examples})
     pooled_y = np.concatenate([p.labels for p in per_key.values()])
     generic = _logistic((all_cues - mean) / scale, pooled_y, 0.3)
