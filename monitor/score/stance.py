@@ -244,19 +244,24 @@ _WORD = re.compile(r"\w+")
 Grams = tuple[np.ndarray, np.ndarray]  # hashed n-gram ids and their weights (`ngram_ids`)
 
 
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[int, tuple[int, ...]]:
+    """A word's own id and its character 3–5-gram ids (cached: words repeat across comments)."""
+    padded = f" {word} "
+    chars = tuple(zlib.crc32(("c" + padded[i:i + n]).encode())
+                  for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+    return zlib.crc32(b"w" + word.encode()), chars
+
+
 def ngram_ids(text: str, bits: int = NGRAM_BITS) -> Grams:
     """Hashed word uni- and bigrams and character 3–5-grams of words (CRC32, stable across
-    runs and machines) of a normalised text, as sorted unique ids below 2**bits with their
-    weights: log counts, each kind scaled to unit length."""
+    runs and machines) of a normalised text, as unique ids below 2**bits with their weights:
+    log counts, each kind scaled to unit length."""
     words = _WORD.findall(text.lower())
-    word_ids = [zlib.crc32(b"w" + w.encode()) for w in words]
+    grams = [_word_grams(w) for w in words]
+    word_ids = [g[0] for g in grams]
     word_ids += [zlib.crc32(f"b{a} {b}".encode()) for a, b in zip(words, words[1:])]
-    char_ids = []
-    for word in words:
-        padded = f" {word} "
-        for n in (3, 4, 5):
-            char_ids += [zlib.crc32(("c" + padded[i:i + n]).encode())
-                         for i in range(len(padded) - n + 1)]
+    char_ids = [c for g in grams for c in g[1]]
     ids_out, weights_out = [], []
     for group in (word_ids, char_ids):
         if not group:
