@@ -1,12 +1,14 @@
 """Stance toward each configured target (favor / against / none) for a batch of comments.
 
 A target that is not mentioned (by alias, obfuscated name, indirect reference or slur) gets
-`none`. For a mentioned target a small linear head reads the comment's averaged piece vectors
-(the 128-d multilingual vector the built-in toxicity model already computes, see
-`BuiltinToxicity.sentence_vectors`) and cues around the mention: praise and abuse, negation,
-reported speech, irony markers, slurs, and the framing of indirect references ("orcs", "Kiev
-regime"). Targets with a trained head (NATO, Russia) average it with the target-independent cue
-head; added targets use the cue head alone, which reads no vectors.
+`none`. A mentioned target with a trained head (NATO, Russia, Ukraine) is scored by two linear
+parts whose probabilities are mixed with a weight per language: one over the comment's averaged
+piece vectors (the 128-d multilingual vector the built-in toxicity model already computes, see
+`BuiltinToxicity.sentence_vectors`) and cues around the mention (praise and abuse, negation,
+reported speech, irony markers, slurs, the framing of indirect references), one over hashed
+word and character n-grams (learnt mostly from English war posts, so weighted less for other
+languages). Added targets without a head use the target-independent cue head, which reads no
+vectors. Training lives in `monitor.training.stance`; this module only loads weights.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,19 +40,25 @@ __all__ = [
     "GENERIC_HEAD",
     "Head",
     "LABELS",
+    "NGRAMS",
+    "NGRAM_BITS",
     "StanceModel",
     "TargetStanceScorer",
     "VectorSource",
     "cue_features",
+    "ngram_ids",
     "piece_vectors",
     "scorer_from_config",
 ]
 
 LABELS = ("favor", "against", "none")
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v3.npz"
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "stance-v4.npz"
 # What the heads read beside the cues; stored in the model so a head never reads other vectors.
 EMBEDDING = "toxicity-piece-mean"
 EMBEDDING_DIM = 128
+# The hashed n-grams a head may read (see `ngram_ids`); stored in the model, checked at load.
+NGRAM_BITS = 18
+NGRAMS = f"crc32-word12-char345-{NGRAM_BITS}"
 GENERIC_HEAD = "_generic"
 
 # Word beginnings, matched case-insensitively after de-obfuscation. Own lists: evaluative words
@@ -234,19 +243,103 @@ def cue_features(text: str, mentions: Sequence[Mention], other: Sequence[Mention
     ]
 
 
+_WORD = re.compile(r"\w+")
+Grams = tuple[np.ndarray, np.ndarray]  # hashed n-gram ids and their weights (`ngram_ids`)
+
+
+@lru_cache(maxsize=65536)
+def _word_grams(word: str) -> tuple[int, tuple[int, ...]]:
+    """A word's own id and its character 3–5-gram ids (cached: words repeat across comments)."""
+    padded = f" {word} "
+    chars = tuple(zlib.crc32(("c" + padded[i:i + n]).encode())
+                  for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+    return zlib.crc32(b"w" + word.encode()), chars
+
+
+def ngram_ids(text: str, bits: int = NGRAM_BITS) -> Grams:
+    """Hashed word uni- and bigrams and character 3–5-grams of words (CRC32, stable across
+    runs and machines) of a normalised text, as unique ids below 2**bits with their weights:
+    log counts, each kind scaled to unit length."""
+    words = _WORD.findall(text.lower())
+    grams = [_word_grams(w) for w in words]
+    word_ids = [g[0] for g in grams]
+    word_ids += [zlib.crc32(f"b{a} {b}".encode()) for a, b in zip(words, words[1:])]
+    char_ids = [c for g in grams for c in g[1]]
+    ids_out, weights_out = [], []
+    for group in (word_ids, char_ids):
+        if not group:
+            continue
+        ids, counts = np.unique(np.array(group, dtype=np.int64) % (1 << bits), return_counts=True)
+        weights = np.log1p(counts)
+        ids_out.append(ids)
+        weights_out.append(weights / np.linalg.norm(weights))
+    if not ids_out:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(ids_out), np.concatenate(weights_out)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 @dataclass(frozen=True)
 class Head:
-    """A multinomial linear head over [embedding?, standardised cues]."""
+    """Stance toward one target: a multinomial linear part over [piece vector?, standardised
+    cues] and, optionally, one over hashed n-grams, their probabilities mixed per language
+    (n-grams learnt from English posts say little about German text: less weight there).
+"""
 
-    coef: np.ndarray        # (3, n_features)
+    coef: np.ndarray        # (3, n_features) over [embedding?, cues]
     intercept: np.ndarray   # (3,)
     uses_embedding: bool
+    ngram_coef: np.ndarray | None = None       # (3, 2**NGRAM_BITS)
+    ngram_intercept: np.ndarray | None = None  # (3,)
+    ngram_weight: Mapping[str, float] | None = None  # language → weight; "*" for the rest
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+    @property
+    def reads_ngrams(self) -> bool:
+        return self.ngram_coef is not None
+
+    def probabilities(self, features: np.ndarray, grams: Sequence[Grams] | None = None,
+                      langs: Sequence[str] | None = None) -> np.ndarray:
+        """Rows of (favor, against, none) probabilities; `grams` (of the normalised texts) and
+        `langs` are read only by a head with an n-gram part."""
+        probs = _softmax(features @ self.coef.T + self.intercept)
+        if self.ngram_coef is None or grams is None or self.ngram_intercept is None:
+            return probs
+        weights = self.ngram_weight or {}
+        default = weights.get("*", 0.0)
+        mix = np.array([weights.get(lang, default) for lang in (langs or ["*"] * len(grams))])
+        logits = np.tile(self.ngram_intercept.astype(np.float64), (len(grams), 1))
+        for row, (ids, values) in enumerate(grams):
+            if len(values):
+                logits[row] += self.ngram_coef[:, ids].astype(np.float64) @ values
+        return (1 - mix)[:, None] * probs + mix[:, None] * _softmax(logits)
+
+
+def _head_arrays(prefix: str, head: Head) -> dict[str, Any]:
+    arrays: dict[str, Any] = {f"{prefix}.coef": head.coef, f"{prefix}.intercept": head.intercept,
+                              f"{prefix}.uses_embedding": np.array(head.uses_embedding)}
+    if head.ngram_coef is not None and head.ngram_intercept is not None:
+        arrays[f"{prefix}.ngram_coef"] = head.ngram_coef.astype(np.float16)
+        arrays[f"{prefix}.ngram_intercept"] = head.ngram_intercept
+        weights = dict(head.ngram_weight or {})
+        arrays[f"{prefix}.ngram_langs"] = np.array(sorted(weights), dtype=str)
+        arrays[f"{prefix}.ngram_weights"] = np.array([weights[k] for k in sorted(weights)])
+    return arrays
+
+
+def _head_from(data: Any, prefix: str) -> Head:
+    extra: dict[str, Any] = {}
+    if f"{prefix}.ngram_coef" in data:
+        extra.update(ngram_coef=data[f"{prefix}.ngram_coef"].astype(np.float32),
+                     ngram_intercept=data[f"{prefix}.ngram_intercept"],
+                     ngram_weight=dict(zip((str(k) for k in data[f"{prefix}.ngram_langs"]),
+                                           (float(w) for w in data[f"{prefix}.ngram_weights"]))))
+    return Head(data[f"{prefix}.coef"], data[f"{prefix}.intercept"],
+                bool(data[f"{prefix}.uses_embedding"]), **extra)
 
 
 @dataclass(frozen=True)
@@ -258,6 +351,7 @@ class StanceModel:
     cue_mean: np.ndarray
     cue_scale: np.ndarray
     none_without_mention: float
+    trained_on: tuple[str, ...] = ()  # the data sets, for the card and `monitor models eval`
 
     def features(self, cues: np.ndarray, embeddings: np.ndarray | None) -> np.ndarray:
         scaled = (cues - self.cue_mean) / self.cue_scale
@@ -269,20 +363,19 @@ class StanceModel:
         arrays: dict[str, Any] = {
             "version": np.array(self.version), "cue_names": np.array(CUE_FEATURES),
             "embedding": np.array(f"{EMBEDDING}-{EMBEDDING_DIM}"),
+            "ngrams": np.array(NGRAMS),
             "cue_mean": self.cue_mean, "cue_scale": self.cue_scale,
             "none_without_mention": np.array(self.none_without_mention),
-            "heads": np.array(sorted(self.heads)),
+            "heads": np.array(sorted(self.heads)), "trained_on": np.array(self.trained_on, dtype=str),
         }
         for key, head in self.heads.items():
-            arrays[f"{key}.coef"] = head.coef
-            arrays[f"{key}.intercept"] = head.intercept
-            arrays[f"{key}.uses_embedding"] = np.array(head.uses_embedding)
+            arrays.update(_head_arrays(key, head))
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> StanceModel:
-        fix = "run `python -m monitor.score.train_stance` to train it from datasets/stance/"
+        fix = "run `monitor models train` to train it"
         try:
             with np.load(path, allow_pickle=False) as data:
                 if tuple(str(n) for n in data["cue_names"]) != CUE_FEATURES:
@@ -290,12 +383,13 @@ class StanceModel:
                 if "embedding" not in data or str(data["embedding"]) != f"{EMBEDDING}-{EMBEDDING_DIM}":
                     raise ModelError(f"stance model {path} reads other sentence vectors than "
                                      f"{EMBEDDING}-{EMBEDDING_DIM}; {fix}")
-                heads = {}
-                for key in (str(k) for k in data["heads"]):
-                    heads[key] = Head(data[f"{key}.coef"], data[f"{key}.intercept"],
-                                      bool(data[f"{key}.uses_embedding"]))
+                if "ngrams" in data and str(data["ngrams"]) != NGRAMS:
+                    raise ModelError(f"stance model {path} reads other n-gram features than "
+                                     f"{NGRAMS}; {fix}")
+                heads = {str(key): _head_from(data, str(key)) for key in data["heads"]}
+                trained_on = tuple(str(n) for n in data["trained_on"]) if "trained_on" in data else ()
                 return cls(str(data["version"]), heads, data["cue_mean"], data["cue_scale"],
-                           float(data["none_without_mention"]))
+                           float(data["none_without_mention"]), trained_on)
         except FileNotFoundError:
             raise ModelError(f"no stance model at {path}; {fix}") from None
         except (KeyError, ValueError, OSError) as exc:
@@ -432,16 +526,28 @@ class TargetStanceScorer:
                                                                   EMBEDDING_DIM)
             vectors = dict(zip(needs_embedding, matrix))
 
-        generic = self.model.heads[GENERIC_HEAD]
+        needs_text = sorted({i for key, rows in pending.items()
+                             if self._head(key).reads_ngrams for i, _ in rows})
+        grams: dict[int, Grams] = {}
+        if needs_text:
+            from monitor.score.toxicity import strip_furniture
+
+            grams = {i: ngram_ids(normalized[i].text if normalized is not None
+                                  else normalize(strip_furniture(texts[i])).text)
+                     for i in needs_text}
+
         for key, rows in pending.items():
             head = self._head(key)
             cues = np.array([row for _, row in rows], dtype=np.float32)
-            probs = generic.probabilities(self.model.features(cues, None))
-            if head is not generic:
-                # The target's own head averaged with the cue head: the embedding knows the
-                # topic's camps, the cues generalise to wording the training set lacks.
-                emb = np.stack([vectors[i] for i, _ in rows])
-                probs = (probs + head.probabilities(self.model.features(cues, emb))) / 2
+            if head.uses_embedding:
+                features = self.model.features(cues, np.stack([vectors[i] for i, _ in rows]))
+            else:
+                features = self.model.features(cues, None)
+            if head.reads_ngrams:
+                probs = head.probabilities(features, [grams[i] for i, _ in rows],
+                                           [langs[i] if i < len(langs) else "*" for i, _ in rows])
+            else:
+                probs = head.probabilities(features)
             for (i, _), p in zip(rows, probs):
                 best = int(np.argmax(p))
                 results[i][key] = StanceResult(LABELS[best], float(p[best]))

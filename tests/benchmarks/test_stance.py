@@ -19,7 +19,7 @@ from monitor.config import load_config, load_targets
 from monitor.score.base import ScoreInput
 from monitor.score.pipeline import ScoringPipeline
 from monitor.score.stance import DEFAULT_MODEL, StanceModel, TargetStanceScorer
-from monitor.score.train_stance import load_examples
+from monitor.training.data import load
 from tests.conftest import make_config_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,8 +38,7 @@ BUDGET = 0.30 if FULL else 0.60
 def comments() -> list[str]:
     """Half our stance comments (most mention a target), half comment-like texts of 2–5
     sentences from our toxicity examples (few do), shuffled."""
-    stance = [ex.text for name in ("train.jsonl", "heldout.jsonl")
-              for ex in load_examples(REPO / "datasets" / "stance" / name)]
+    stance = sorted({ex.text for ex in load("own-stance")})
     sentences = []
     for lang in ("de", "en", "ru"):
         with (REPO / "datasets" / "toxicity" / f"{lang}.tsv").open(encoding="utf-8", newline="") as fh:
