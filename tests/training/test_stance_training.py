@@ -33,5 +33,5 @@ def test_without_unlicensed_sets_the_model_is_built_from_own_data_and_says_so(
 
 
 def test_evaluation_without_the_public_sets_says_where_to_put_them(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="absent.*ruw.*MONITOR_DATA_DIR"):
+    with pytest.raises(InputError, match="absent.*ruw.*MONITOR_LABELLED_DATA"):
         evaluate_stance(data_root=tmp_path / "absent", quick=True)
