@@ -67,6 +67,23 @@ def test_a_registered_metric_is_read_from_the_database_and_stored(with_sarcasm, 
     assert stored["comment_count"] == 4
 
 
+def test_a_full_run_reads_a_registered_metric_in_bulk_even_when_the_first_value_is_missing(
+        with_sarcasm, engine, config, add_comment):
+    # --full reads through connectorx, which types a SQLite expression by its first value.
+    for sarcasm in (None, 0.8, 0.1, 0.7):
+        add_comment(at=AT, attributes={} if sarcasm is None else {"sarcasm": sarcasm})
+
+    with engine.connect() as conn:
+        frame = aggregate.load_frame(conn, ["nato"])
+    aggregate.run(engine, config, now=AT + timedelta(hours=1), full=True)
+
+    assert frame.sort("comment_id")["sarcasm"].to_list() == [None, 0.8, 0.1, 0.7]
+    with engine.connect() as conn:
+        stored = conn.execute(select(aggregates.c.metrics).where(
+            aggregates.c.scope == "overall", aggregates.c.window_s == 3600)).scalar_one()
+    assert stored["sarcasm_share"] == 0.5
+
+
 def test_the_rule_checker_knows_exactly_the_registered_metrics(tmp_path: Path, monkeypatch):
     path = tmp_path / "rules.toml"
     path.write_text('[[groups]]\nname = "g"\n\n[[groups.rules]]\nalert = "Irony"\n'
