@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,9 +35,14 @@ _DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_LABELLED_DAT
 @click.option("--folds", type=click.IntRange(min=2, max=20), default=5, show_default=True,
               help="Cross-validation folds for the reported scores and the thresholds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fold assignment seed.")
-def train(data: Path | None, only: str | None, stated_licence_only: bool, out: Path | None,
-          folds: int, seed: int) -> None:
-    """Train the built-in models on the public sets and our own data (several minutes).
+@click.option("--verdicts/--no-verdicts", default=True, show_default=True,
+              help="Add the reviewers' toxicity verdicts from the configured database "
+                   "(`monitor review`), each weighing 3 public rows.")
+@pass_app
+def train(app: AppContext, data: Path | None, only: str | None, stated_licence_only: bool,
+          out: Path | None, folds: int, seed: int, verdicts: bool) -> None:
+    """Train the built-in models on the public sets, our own data and reviewers' verdicts
+    (several minutes per model).
 
     Every set and its licence goes into the model card; rows of a validation split are never
     trained on and are scored by the final model.
@@ -50,11 +56,15 @@ def train(data: Path | None, only: str | None, stated_licence_only: bool, out: P
         click.echo(msg, err=True)
 
     target = out or MODEL_DIR
+    if data is not None and not data.is_dir():
+        raise click.BadParameter(f"{data} is not a folder: put the labelled public sets there "
+                                 "or set MONITOR_LABELLED_DATA", param_hint="--data")
     if only in (None, "toxicity"):
+        extra = _verdict_examples(app, say) if verdicts else []
         say("toxicity: training")
         try:
             result = run_training(data, stated_licence_only=stated_licence_only, folds=folds,
-                                  seed=seed, progress=say)
+                                  seed=seed, progress=say, extra=extra)
         except InputError as exc:
             raise click.BadParameter(str(exc), param_hint="--data") from exc
         weights, meta = save(result, target)
@@ -62,6 +72,41 @@ def train(data: Path | None, only: str | None, stated_licence_only: bool, out: P
         size = weights.stat().st_size / 1e6
         say(f"wrote {weights} ({size:.1f} MB), {meta.name} and MODEL_CARD_toxicity.md; "
             f"thresholds {result.meta['thresholds']}")
+    if only in (None, "stance"):
+        from monitor.score.stance import DEFAULT_MODEL
+        from monitor.training.stance import train_stance
+
+        say("stance: training")
+        try:
+            train_stance(data, stated_licence_only=stated_licence_only,
+                         output=(out / DEFAULT_MODEL.name) if out else DEFAULT_MODEL, log=say)
+        except InputError as exc:
+            raise click.BadParameter(str(exc), param_hint="--data") from exc
+
+
+def _verdict_examples(app: AppContext, say: Any) -> list[Any]:
+    """The reviewers' toxicity verdicts as training rows (none when the database has none)."""
+    from sqlalchemy import inspect
+
+    from monitor.review.verdicts import load_verdicts, toxicity_labels
+    from monitor.store.db import open_engine
+    from monitor.training.data import Example
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config.database.url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return []  # no database yet: nothing reviewed, and nothing to create here
+    engine = open_engine(app.config)
+    try:
+        if not inspect(engine).has_table("verdicts"):
+            return []
+        rows = toxicity_labels(load_verdicts(engine))
+    finally:
+        engine.dispose()
+    say(f"toxicity: {len(rows)} reviewer verdict(s) from the database")
+    return [Example(text, lang if lang in ("de", "en", "ru") else "other", "toxicity", label,
+                    "verdicts", "train", f"verdicts:{i}") for i, (text, label, lang) in enumerate(rows)]
 
 
 @models.command("eval")

@@ -312,10 +312,22 @@ def train(root: Path | None = None, *, sets: Sequence[str] = TOXICITY_SETS,
     `datasets/toxicity/insult_stems.txt`.
     """
     say = progress or log.info
-    everything = load_many(sets, root, task="toxicity",
-                           stated_licence_only=stated_licence_only) + list(extra)
-    if not everything:
-        raise InputError("no toxicity training data: check the data folder (MONITOR_LABELLED_DATA)")
+    everything: list[Example] = []
+    missing: list[str] = []
+    for name in sets:
+        try:
+            everything += load_many([name], root, task="toxicity",
+                                    stated_licence_only=stated_licence_only)
+        except InputError as exc:
+            if "not found" not in str(exc):
+                raise  # a malformed file is an error, a missing set only narrows the training
+            missing.append(str(exc))
+            say(f"skipping {name}: {exc}")
+    if not any(not DATASETS[e.source].own for e in everything if e.source in DATASETS):
+        raise InputError(missing[0] if missing else
+                         "no public toxicity training data: check the data folder "
+                         "(MONITOR_LABELLED_DATA)")
+    everything += list(extra)
     examples = [e for e in everything if e.split == "train"]
     held = [e for e in everything if e.split != "train"]
     lexicon_path = lexicon_file or own_root() / LEXICON_FILE

@@ -138,7 +138,7 @@ def test_models_train_says_where_the_labelled_sets_go(capsys, monkeypatch, tmp_p
     missing = tmp_path / "nope"
     code, _, err = run_cli(capsys, "models", "train", "--only", "toxicity", "--data", str(missing),
                            "--out", str(tmp_path / "out"))
-    assert code == 2 and str(missing / "germeval2018") in err and "MONITOR_LABELLED_DATA" in err
+    assert code == 2 and str(missing) in err and "MONITOR_LABELLED_DATA" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -77,9 +77,10 @@ def test_training_gets_the_judged_text_not_a_later_edit_and_skips_purged(engine,
             replaced_at=T0))
         conn.execute(update(comments).where(comments.c.id == scored["near"])
                      .values(text="I take it back, sorry.", content_hash="edited"))
-        # the "calm" comment passes retention: its text is gone
+        # the "calm" comment passes retention (counted from collection): its text is gone
         conn.execute(update(comments).where(comments.c.id == scored["calm"])
-                     .values(published_at=T0 - timedelta(days=400)))
+                     .values(published_at=T0 - timedelta(days=400),
+                             first_seen_at=T0 - timedelta(days=400)))
         purge_older_than(conn, timedelta(days=90), now=T0 + timedelta(days=1))
     labelled = load_verdicts(engine)
     assert sorted(labelled) == sorted([

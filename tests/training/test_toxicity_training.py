@@ -117,3 +117,33 @@ def test_official_metric_is_f1_of_macro_precision_and_recall() -> None:
     pred = np.array([1, 0, 0, 0, 0, 1])
     assert official_f1(y, pred) == pytest.approx(0.625)
     assert official_f1(y, 1 - y) == 0.0
+
+
+def test_models_train_adds_reviewers_verdicts_and_skips_absent_sets(tmp_path: Path, capsys) -> None:
+    from datetime import datetime, timezone
+
+    from monitor.store.db import open_engine
+    from monitor.store.verdicts import Verdict, record_verdicts
+    from monitor.config import load_config
+    from tests.conftest import make_config_dir
+    from tests.helpers import comment_adder, run_cli
+
+    config_path = make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
+    engine = open_engine(load_config(config_path, environ={}))
+    add = comment_adder(engine)
+    first = add(text="Du bist ein elender Schwurbler, echt", toxicity=0.2,
+                at=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    with engine.begin() as conn:
+        record_verdicts(conn, [Verdict(first, "toxicity", "toxic")], "alice")
+    engine.dispose()
+    _tiny_sets(tmp_path / "data")
+
+    code, _, err = run_cli(capsys, "--config", str(config_path), "models", "train", "--only",
+                           "toxicity", "--data", str(tmp_path / "data"), "--folds", "2",
+                           "--out", str(tmp_path / "model"))
+
+    assert code == 0, err
+    assert "1 reviewer verdict(s)" in err and "skipping germeval2019" in err
+    card = (tmp_path / "model" / "MODEL_CARD_toxicity.md").read_text(encoding="utf-8")
+    assert "`verdicts`: 1 rows (1 toxic)" in card
+    assert load_builtin(tmp_path / "model").version in card
