@@ -6,7 +6,6 @@ Errors name the file, the key and what would be accepted, e.g.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib

@@ -77,3 +77,27 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     out, err = capsys.readouterr()
     code = exc.value.code
     return (code if isinstance(code, int) else (0 if code is None else 1)), out, err
+
+
+def fill_two_comments(config: Any) -> None:
+    """A source, an article and two comments, the first scored (toxic, against NATO)."""
+    from monitor.config import SourceConfig
+    from monitor.score.base import CommentScore, StanceResult
+    from monitor.store.db import open_engine
+    from monitor.store.repo import (ArticleRecord, CommentRecord, Privacy, claim_pending,
+                                    ensure_source, upsert_article, upsert_comments, write_scores)
+
+
+    engine = open_engine(config)
+    with engine.begin() as conn:
+        sid = ensure_source(conn, SourceConfig(name="blog", url="https://blog.example/"))
+        aid = upsert_article(conn, sid, ArticleRecord("1", "https://blog.example/1", "Post"))
+        t = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
+        upsert_comments(conn, sid, aid, [
+            CommentRecord("c1", "Der NATOD ist schuld", "Birgit", published_at=t),
+            CommentRecord("c2", "Guter Artikel, danke", "Ulrike", published_at=t),
+        ], privacy=Privacy(b"k"))
+        pending = claim_pending(conn, 10)
+        write_scores(conn, [(pending[0], CommentScore(None, "de", 0.91, True, "builtin-test",
+                                                      stance={"nato": StanceResult("against", 0.8)}))])
+    engine.dispose()

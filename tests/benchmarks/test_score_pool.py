@@ -17,7 +17,7 @@ from monitor.store.db import engine_for_url, upgrade
 from monitor.store.repo import (ArticleRecord, CommentRecord, Privacy, ensure_source, upsert_article,
                                 upsert_comments)
 from monitor.worker import score_pending
-from tests.benchmarks.test_scoring import comments
+from tests.benchmarks.texts import comments
 
 N = 10_000 if os.environ.get("MONITOR_BENCH_FULL") == "1" else 2_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

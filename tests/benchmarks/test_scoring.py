@@ -6,10 +6,8 @@ Small by default; `MONITOR_BENCH_FULL=1` runs full size. Figures go to extra_inf
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor.score.base import ScoreInput
+from tests.benchmarks.texts import comments
 
 FULL = os.environ.get("MONITOR_BENCH_FULL") == "1"
 N_BUILTIN = 5000 if FULL else 200
@@ -25,26 +24,10 @@ N_DETOXIFY = 256 if FULL else 8
 REPO = Path(__file__).resolve().parents[2]
 
 
-def comments(n: int, seed: int = 0) -> list[str]:
-    """Comment-like texts of typical length (2–7 sentences, about 250 characters on average)
-    from our own example sentences."""
-    sentences = []
-    for path in sorted((REPO / "datasets" / "toxicity").glob("*.tsv")):
-        with path.open(encoding="utf-8", newline="") as fh:
-            by_lang = [row["text"] for row in csv.DictReader(fh, delimiter="\t",
-                                                             quoting=csv.QUOTE_NONE)]
-        sentences.append(by_lang)
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        pool = rng.choice(sentences)
-        out.append(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 7))))
-    return out
-
-
 _MEASURE = """
 import json, sys, time
 from monitor.score.base import ScoreInput
+from tests.benchmarks.texts import comments
 from monitor.score.pipeline import Route, ScoringPipeline
 from monitor.score.toxicity import load_builtin
 texts = json.load(sys.stdin)

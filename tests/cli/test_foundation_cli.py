@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
 
 import polars as pl
 import pytest
 
-from monitor.config import SourceConfig, load_config
-from monitor.score.base import CommentScore, StanceResult
-from monitor.store.db import open_engine
-from monitor.store.repo import (ArticleRecord, CommentRecord, Privacy, claim_pending, ensure_source,
-                                upsert_article, upsert_comments, write_scores)
+from monitor.config import load_config
 from tests.conftest import make_config_dir
-from tests.helpers import run_cli
+from tests.helpers import fill_two_comments as _fill, run_cli
 
-
-
-def _fill(config) -> None:
-    engine = open_engine(config)
-    with engine.begin() as conn:
-        sid = ensure_source(conn, SourceConfig(name="blog", url="https://blog.example/"))
-        aid = upsert_article(conn, sid, ArticleRecord("1", "https://blog.example/1", "Post"))
-        t = datetime(2026, 11, 20, 8, 30, tzinfo=timezone.utc)
-        upsert_comments(conn, sid, aid, [
-            CommentRecord("c1", "Der NATOD ist schuld", "Birgit", published_at=t),
-            CommentRecord("c2", "Guter Artikel, danke", "Ulrike", published_at=t),
-        ], privacy=Privacy(b"k"))
-        pending = claim_pending(conn, 10)
-        write_scores(conn, [(pending[0], CommentScore(None, "de", 0.91, True, "builtin-test",
-                                                      stance={"nato": StanceResult("against", 0.8)}))])
-    engine.dispose()
 
 
 def test_status_and_export_on_an_empty_database(capsys, config_path):

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from monitor.config import load_config
 from monitor.store.db import open_engine
 from monitor.store.schema import alert_states
-from tests.conftest import REPO, make_config_dir
+from tests.conftest import make_config_dir
 from tests.helpers import run_cli
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import insert
 
 from monitor.config import load_config
@@ -117,7 +116,7 @@ def test_score_help_is_honest_and_progress_ends_with_a_count(capsys, tmp_path):
 
 
 def test_db_purge_dry_run_changes_nothing_and_durations_read_like_the_config(capsys, tmp_path):
-    from tests.cli.test_foundation_cli import _fill
+    from tests.helpers import fill_two_comments as _fill
 
     config_path = make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'm.db'}")
     _fill(load_config(config_path, environ={}))

@@ -11,6 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from monitor.config import load_config
+from monitor.store.db import engine_for_url, upgrade
+from tests.conftest import make_config_dir
+
 
 @dataclass
 class Reply:
@@ -112,3 +116,13 @@ def other_site() -> Iterator[Site]:
     assert s.server is not None
     s.server.shutdown()
     s.server.server_close()
+
+
+@pytest.fixture
+def env(tmp_path):
+    config = load_config(make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"),
+                         environ={"MONITOR_SECRET": "test-secret"})
+    engine = engine_for_url(config.database.url)
+    upgrade(engine)
+    yield config, engine
+    engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.collect.test_runner import WordPressSite
+from tests.collect.wordpress_site import WordPressSite
 from tests.conftest import make_config_dir
 from tests.helpers import run_cli
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from monitor.config import SourceConfig, load_config
 from monitor.errors import ConfigError
 from monitor.store.schema import articles, comments
-from tests.collect.test_runner import count, env, run  # noqa: F401  (env is a fixture)
+from tests.collect.wordpress_site import count, run
 from tests.conftest import make_config_dir
 
 from .conftest import Reply

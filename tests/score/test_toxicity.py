@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from monitor.errors import InputError, ModelError
+from monitor.errors import ModelError
 from monitor.score.toxicity import MODEL_DIR, lexicon_counts, load_builtin, prepare
 
 
