@@ -11,7 +11,8 @@ from typing import Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
-from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, fold, load_lexicon
+from monitor.score.lexicon import (Lexicon, LexiconEntry, Morphemes, fold, load_lexicon,
+                                   transliterations)
 from monitor.score.normalize import normalize
 
 __all__ = ["LexiconSlurDetector", "detector_from_config", "is_established"]
@@ -280,6 +281,8 @@ class _LexiconIndex:
         self.target_stems = [(s, t) for s, t in stems if len(s) >= 4]
         self.words: dict[str, LexiconEntry] = {}
         self.stems: dict[str, LexiconEntry] = {}
+        self.spellings: dict[str, LexiconEntry] = {}
+        self.spelling_stems: dict[str, LexiconEntry] = {}
         patterns: list[tuple[re.Pattern[str], LexiconEntry]] = []
         for entry in entries:
             if entry.pattern is not None:
@@ -289,6 +292,11 @@ class _LexiconIndex:
             self.words.setdefault(key, entry)
             for stem in _strip_endings(key):
                 self.stems.setdefault(stem, entry)
+            # The other script's spellings match whole words and their inflections only.
+            for spelling in _other_script(key):
+                self.spellings.setdefault(spelling, entry)
+                for stem in _strip_endings(spelling):
+                    self.spelling_stems.setdefault(stem, entry)
         self.patterns = patterns
         self.heads = {k[:4] for k in self.words if len(k) >= 4}
         self.tails = {k[-4:] for k in self.words if len(k) >= 5}
@@ -298,14 +306,22 @@ class _LexiconIndex:
         return _plain_target_compound(form, self.target_stems)
 
     def find(self, form: str) -> LexiconEntry | None:
-        entry = self.words.get(form)
+        entry = self.words.get(form) or self.spellings.get(form)
         if entry is not None:
+            return entry
+        # The singular of a listed plural (кремлебот of кремлеботы), unless an ordinary word
+        # (укроп, dill, of укропы).
+        entry = self.stems.get(form) or self.spelling_stems.get(form)
+        if entry is not None and len(form) >= 5 and not is_established(form):
             return entry
         for stem in _strip_endings(form):
             entry = self.words.get(stem) or self.stems.get(stem)
-            # "укропы" is a slur, "укропа" the dill: an ordinary word only counts in the plural.
             if entry is None:
-                continue
+                # Another script's spelling that is an ordinary word inflected (американц|ы).
+                entry = self.spellings.get(stem) or self.spelling_stems.get(stem)
+                if entry is None or is_established(form):
+                    continue
+            # "укропы" is a slur, "укропа" the dill: an ordinary word only counts in the plural.
             if form[len(stem):] in _PLURALS or not (is_established(stem) or is_established(form)):
                 return entry
         n = len(form)
@@ -336,6 +352,12 @@ def _plain_target_compound(form: str, stems: list[tuple[str, str]]) -> bool:
             if len(rest) >= 4 and (_is_wordish(rest) or rest[0] == "s" and _is_wordish(rest[1:])):
                 return True
     return False
+
+
+def _other_script(word: str) -> tuple[str, ...]:
+    """Spellings of `word` in the other script that are no ordinary word there (vatnik → ватник
+    would be the jacket, so a Latin entry never makes the Cyrillic word a slur)."""
+    return tuple(t for t in transliterations(word) if len(t) >= 5 and not is_established(t))
 
 
 def _strip_endings(word: str) -> Iterator[str]:
