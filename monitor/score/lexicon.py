@@ -16,6 +16,7 @@ __all__ = [
     "Lexicon",
     "LexiconEntry",
     "Morphemes",
+    "Part",
     "TargetNames",
     "append_entry",
     "fold",
@@ -108,6 +109,16 @@ class TargetNames:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A productive pejorative part (Lügen-, Staats-, укро-): the target a word built on it hits
+    when the rest names none, and the words it may combine with (`with_`; empty: any word)."""
+
+    part: str
+    target: str = ""
+    with_: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Morphemes:
     """Pejorative morphemes of one language (see config/lexicon/morphemes.toml)."""
 
@@ -115,6 +126,8 @@ class Morphemes:
     suffixes: frozenset[str] = frozenset()
     short: frozenset[str] = frozenset()
     blends: frozenset[str] = frozenset()
+    parts: tuple[Part, ...] = ()
+    exceptions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ class Lexicon:
             suffixes=frozenset().union(*(m.suffixes for m in parts)),
             short=frozenset().union(*(m.short for m in parts)),
             blends=frozenset().union(*(m.blends for m in parts)),
+            parts=tuple(p for m in parts for p in m.parts),
+            exceptions=frozenset().union(*(m.exceptions for m in parts)),
         )
 
 
@@ -181,19 +196,48 @@ def _load_targets(path: Path) -> dict[str, TargetNames]:
     return targets
 
 
-def _load_morphemes(path: Path) -> dict[str, Morphemes]:
+_MORPHEME_LISTS = ("prefixes", "suffixes", "short", "blends", "exceptions")
+
+
+def _load_parts(value: Any, path: Path, where: str, targets: Mapping[str, TargetNames]
+                ) -> tuple[Part, ...]:
+    if not isinstance(value, dict):
+        raise ConfigError("expected a table of part = { target, with }", file=str(path),
+                          key=where)
+    parts = []
+    for name, spec in value.items():
+        key = f"{where}.{name}"
+        if not isinstance(spec, dict) or set(spec) - {"target", "with"}:
+            raise ConfigError("expected { target = \"KEY\", with = [words] }", file=str(path),
+                              key=key, fix="allowed fields: target, with")
+        target = spec.get("target", "")
+        if target and target not in targets:
+            raise ConfigError(f"target {target!r} is not in {TARGETS_FILE}", file=str(path),
+                              key=f"{key}.target", fix=f"use one of {', '.join(sorted(targets))}")
+        with_ = _word_list(spec.get("with", []), path, f"{key}.with") if "with" in spec else ()
+        if not target and not with_:
+            raise ConfigError("needs a target, or a `with` list of target names", file=str(path),
+                              key=key)
+        parts.append(Part(fold(name), target, with_))
+    return tuple(parts)
+
+
+def _load_morphemes(path: Path, targets: Mapping[str, TargetNames]) -> dict[str, Morphemes]:
     raw = _read(path)
     result: dict[str, Morphemes] = {}
     for lang, table in raw.items():
         if lang not in LANGS or not isinstance(table, dict):
             raise ConfigError(f"unknown language table [{lang}]", file=str(path), key=lang,
                               fix=f"use one of {', '.join(LANGS[:-1])}")
-        unknown = set(table) - {"prefixes", "suffixes", "short", "blends"}
+        unknown = set(table) - {*_MORPHEME_LISTS, "parts"}
         if unknown:
             raise ConfigError(f"unknown field(s) {', '.join(sorted(unknown))}", file=str(path),
-                              key=lang, fix="allowed: prefixes, suffixes, short, blends")
-        result[lang] = Morphemes(**{name: frozenset(_word_list(value, path, f"{lang}.{name}"))
-                                    for name, value in table.items()})
+                              key=lang, fix=f"allowed: {', '.join(_MORPHEME_LISTS)}, parts")
+        lists = {name: frozenset(_word_list(value, path, f"{lang}.{name}"))
+                 for name, value in table.items() if name != "parts"}
+        parts = _load_parts(table["parts"], path, f"{lang}.parts", targets) \
+            if "parts" in table else ()
+        result[lang] = Morphemes(**lists, parts=parts)
     return result
 
 
@@ -289,7 +333,7 @@ def load_lexicon(directory: Path | str, extra_targets: Mapping[str, Any] | None 
             targets[key] = TargetNames(key, getattr(target, "label", key), tuple(aliases),
                                        tuple(aliases))
     morphemes_path = directory / MORPHEMES_FILE
-    morphemes = _load_morphemes(morphemes_path) if morphemes_path.is_file() else {}
+    morphemes = _load_morphemes(morphemes_path, targets) if morphemes_path.is_file() else {}
     entries: list[LexiconEntry] = []
     for path in sorted(directory.glob("*.toml")):
         if path.name not in (TARGETS_FILE, MORPHEMES_FILE):

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
-from monitor.score.lexicon import (Lexicon, LexiconEntry, Morphemes, fold, load_lexicon,
+from monitor.score.lexicon import (Lexicon, LexiconEntry, Morphemes, Part, fold, load_lexicon,
                                    transliterations)
 from monitor.score.normalize import normalize
 
@@ -128,6 +128,11 @@ class _Discovery:
                 names.setdefault(name, key)
             for root in target.roots:
                 roots.setdefault(root, key)
+                # хохол ↔ khokhol, hohol: a root counts in either script.
+                for spelling in _other_script(root):
+                    roots.setdefault(spelling, key)
+                    if root in target.roots_alone:
+                        self.roots_alone.add(spelling)
             self.roots_alone.update(target.roots_alone)
         self.stems = sorted(stems.items(), key=lambda kv: len(kv[0]), reverse=True)
         self.names = names
@@ -136,18 +141,22 @@ class _Discovery:
         self.roots_by = _by_start(sorted(roots.items(), key=lambda kv: len(kv[0]), reverse=True))
         self.prefixes_by = _by_start([(p, "") for p in self.prefixes])
         self.names_by = _by_start([(n, t) for n, t in names.items() if len(n) >= 5])
+        self.parts_by: dict[str, list[Part]] = {}
+        for part in sorted(m.parts, key=lambda p: len(p.part), reverse=True):
+            self.parts_by.setdefault(part.part[:2], []).append(part)
+        self.exceptions = m.exceptions
         self.starts = (set(self.stems_by) | set(self.roots_by) | set(self.prefixes_by)
-                       | {n[:2] for n in names})
+                       | set(self.parts_by) | {n[:2] for n in names})
         self._cache: dict[str, str | None] = {}
 
     def find(self, form: str) -> str | None:
         """The target `form` (folded, without hyphens) is a coined slur for, else None."""
-        if len(form) < 3 or form[:2] not in self.starts:
+        if len(form) < 3 or form[:2] not in self.starts or form in self.exceptions:
             return None
         if form in self._cache:
             return self._cache[form]
         result = None
-        for check in (self._root, self._fusion, self._blend, self._misspelling):
+        for check in (self._root, self._fusion, self._part, self._blend, self._misspelling):
             result = check(form)
             if result is not None:
                 break
@@ -226,6 +235,30 @@ class _Discovery:
                 if not link and tail in self.blends and not is_established(form):
                     return target
         return None  # a plain compound (Natostaaten, Russlandreise) is not a slur
+
+    def _part(self, form: str) -> str | None:
+        """Staats|funk, Volks|verräter, укро|патриоты: a productive pejorative part with what
+        it may combine with. The head names the target when it is a target's name (Staats|funk:
+        media); otherwise the part's own target (Volks|verräter: government)."""
+        for part in self.parts_by.get(form[:2], ()):
+            if not form.startswith(part.part):
+                continue
+            rest = form[len(part.part):]
+            if part.with_:
+                for word in part.with_:
+                    if rest.startswith(word) and _is_ending(rest[len(word):]):
+                        return self._head_target(word) or part.target or None
+            elif len(rest) >= 4 and not is_established(form, 1.5) and (
+                    _is_wordish(rest) or any(_is_wordish(stem) for stem in _strip_endings(rest))):
+                return self._head_target(rest) or part.target
+        return None
+
+    def _head_target(self, word: str) -> str | None:
+        """The target `word` names (presse: media), inflection allowed; None for other words."""
+        for stem, target in self._stems_at(word, 0):
+            if len(stem) >= 4 and _is_ending(word[len(stem):]):
+                return target
+        return None
 
     def _blend(self, form: str) -> str | None:
         """Put|ler: the head of a name with the tail of a hated name (Hitler)."""

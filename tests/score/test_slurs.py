@@ -121,9 +121,10 @@ def test_ordinary_words_names_and_compounds_are_not_slurs(with_lexicon, discover
 
 
 def test_no_lexicon_leaves_curated_non_coinages_unfound(lexicon) -> None:
-    # "Staatsfunk" is in the lexicon but is no fusion of a target's name: only the lexicon knows it.
-    text = "Der Staatsfunk lügt"
-    assert _found(LexiconSlurDetector(lexicon), text) == [("Staatsfunk", "media")]
+    # "Hofberichterstatter" is in the lexicon but built on no target name or pejorative part:
+    # only the lexicon knows it.
+    text = "Die Hofberichterstatter lügen"
+    assert _found(LexiconSlurDetector(lexicon), text) == [("Hofberichterstatter", "media")]
     assert _found(LexiconSlurDetector(lexicon, use_lexicon=False), text) == []
 
 
@@ -141,10 +142,10 @@ def test_versions_differ_with_and_without_lexicon(with_lexicon, discovery_only) 
 def test_detector_from_config_honours_use_lexicon(lexicon) -> None:
     config = SimpleNamespace(lexicon_dir=LEXICON_DIR, targets={},
                              scoring=SimpleNamespace(use_lexicon=True))
-    assert detector_from_config(config).find("Staatsfunk", "de")
-    assert detector_from_config(config, use_lexicon=False).find("Staatsfunk", "de") == []
+    assert detector_from_config(config).find("Hofberichterstatter", "de")
+    assert detector_from_config(config, use_lexicon=False).find("Hofberichterstatter", "de") == []
     config.scoring.use_lexicon = False
-    assert detector_from_config(config).find("Staatsfunk", "de") == []
+    assert detector_from_config(config).find("Hofberichterstatter", "de") == []
 
 
 def test_detector_without_lexicon_folder_says_why(tmp_path: Path) -> None:
