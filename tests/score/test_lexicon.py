@@ -10,7 +10,7 @@ from monitor.errors import ConfigError
 from monitor.score.lexicon import LexiconEntry, append_entry, load_lexicon
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "lexicon"
-DEFAULT_TARGETS = {"nato", "russia", "ukraine", "usa", "eu", "government", "media"}
+DEFAULT_TARGETS = {"nato", "russia", "ukraine", "usa", "eu", "government", "media", "west"}
 
 
 def _folder(tmp_path: Path, entries: str, lang: str = "de") -> Path:
