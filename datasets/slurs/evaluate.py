@@ -1,5 +1,6 @@
 """Recall, precision and target accuracy of the slur detector on this dev set (lexicon on/off),
-and the share of real ordinary comments it flags (`--ordinary`, read from ../shared/data)."""
+the share of real ordinary comments it flags (`--ordinary [DIR]`, read from ../shared/data) and
+the frequent words of each language it flags (`--vocabulary`)."""
 
 from __future__ import annotations
 
@@ -111,8 +112,26 @@ def ordinary(data: Path, use_lexicon: bool, verbose: bool = False) -> dict[str, 
     return result
 
 
+def vocabulary(use_lexicon: bool, size: int = 30_000) -> dict[str, list[str]]:
+    """The most frequent words of each language that the detector flags on their own: nearly
+    all are ordinary words, so this stands in for ordinary Russian text, which ../shared/data
+    lacks."""
+    from wordfreq import top_n_list
+
+    detector = LexiconSlurDetector(load_lexicon(ROOT / "config" / "lexicon"), use_lexicon)
+    return {lang: [w for w in top_n_list(lang, size) if detector.find(w, lang)]
+            for lang in ("de", "en", "ru")}
+
+
 if __name__ == "__main__":
     verbose = "-v" in sys.argv
+    if "--vocabulary" in sys.argv:
+        for use_lexicon in (True, False):
+            state = "on" if use_lexicon else "off"
+            print(f"30,000 most frequent words per language, lexicon {state}:")
+            for lang, words in vocabulary(use_lexicon).items():
+                print(f"  {lang}: {len(words)} flagged {words}")
+        sys.exit(0)
     if "--ordinary" in sys.argv:
         after = sys.argv[sys.argv.index("--ordinary") + 1:]
         data = Path(after[0]) if after and not after[0].startswith("-") else SHARED

@@ -39,7 +39,8 @@ _INFLECTIONS = frozenset("""
 s es e en n er ern em 's ы и а у ю е о ом ой ей ов ев ам ям ами ями ах ях ым им ых их ая ое ые
 ие ого ому ий ый ую
 """.split())
-_RU_AFTER = frozenset("ки ков кам ками ках ка ку кой ке ок ко ь ья ьи ей ям ями ях".split())
+_RU_AFTER = frozenset("ки ков кам ками ках ка ку кой ке ок ко ь ья ьи ей ям ями ях ия ии ию ией"
+                      .split())
 # Plural endings: a root that is also a plain word ("укроп", dill) counts only in the plural.
 _PLURALS = frozenset("s es ы и ов ев ам ами ах ям ями ях".split())
 # First letters a morpheme may share with a name's last letter (Ukrai|n|azis, Ameri|c|unts).
@@ -156,7 +157,7 @@ class _Discovery:
         if form in self._cache:
             return self._cache[form]
         result = None
-        for check in (self._root, self._fusion, self._part, self._blend, self._misspelling):
+        for check in (self._root, self._part, self._fusion, self._blend, self._misspelling):
             result = check(form)
             if result is not None:
                 break
@@ -237,21 +238,28 @@ class _Discovery:
         return None  # a plain compound (Natostaaten, Russlandreise) is not a slur
 
     def _part(self, form: str) -> str | None:
-        """Staats|funk, Volks|verräter, укро|патриоты: a productive pejorative part with what
-        it may combine with. The head names the target when it is a target's name (Staats|funk:
-        media); otherwise the part's own target (Volks|verräter: government)."""
+        """Staats|funk, Volks|verräter, укро|патриоты: a productive pejorative part and what it
+        may combine with. A part with a `with` list takes the target of the word after it when
+        that names one (Staats|funk: media), else its own (Volks|verräter: government); a part
+        without one is an ethnonym-like slur whose own target always wins (укро|СМИ: ukraine)."""
         for part in self.parts_by.get(form[:2], ()):
             if not form.startswith(part.part):
                 continue
             rest = form[len(part.part):]
             if part.with_:
                 for word in part.with_:
-                    if rest.startswith(word) and _is_ending(rest[len(word):]):
+                    after = rest[len(word):]
+                    if rest.startswith(word) and (_is_ending(after) or self._is_suffix(after)):
                         return self._head_target(word) or part.target or None
-            elif len(rest) >= 4 and not is_established(form, 1.5) and (
-                    _is_wordish(rest) or any(_is_wordish(stem) for stem in _strip_endings(rest))):
-                return self._head_target(rest) or part.target
+            elif (len(rest) >= 4 or rest in self.names) and not is_established(form, 1.5) and (
+                    rest in self.names or _is_wordish(rest)
+                    or any(_is_wordish(stem) for stem in _strip_endings(rest))):
+                return part.target
         return None
+
+    def _is_suffix(self, rest: str) -> bool:
+        """A pejorative morpheme, inflected or not (Volksverräter|pack)."""
+        return any(rest.startswith(s) and _is_inflection(rest[len(s):]) for s in self.suffixes)
 
     def _head_target(self, word: str) -> str | None:
         """The target `word` names (presse: media), inflection allowed; None for other words."""
