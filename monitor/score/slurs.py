@@ -324,10 +324,11 @@ class _LexiconIndex:
         self.stems: dict[str, LexiconEntry] = {}
         self.spellings: dict[str, LexiconEntry] = {}
         self.spelling_stems: dict[str, LexiconEntry] = {}
-        patterns: list[tuple[re.Pattern[str], LexiconEntry]] = []
+        patterns: list[tuple[re.Pattern[str], LexiconEntry, str]] = []
         for entry in entries:
             if entry.pattern is not None:
-                patterns.append((re.compile(entry.pattern), entry))
+                patterns.append((re.compile(entry.pattern), entry,
+                                 _required_literal(entry.pattern)))
                 continue
             key = _HYPHENS.sub("", entry.key)
             self.words.setdefault(key, entry)
@@ -386,6 +387,25 @@ class _LexiconIndex:
         return None
 
 
+def _required_literal(pattern: str) -> str:
+    """The longest run of plain characters every match of `pattern` contains ("" if none),
+    read from the top level of the parsed regex; lookarounds and anchors consume nothing."""
+    from re import _parser  # the stdlib's own regex parser
+
+    best, run = "", ""
+    try:
+        items = list(_parser.parse(pattern))
+    except re.error:
+        return ""
+    for op, arg in items:
+        if op is _parser.LITERAL:
+            run += chr(arg)
+            continue
+        if op not in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
+            best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
 def _plain_target_compound(form: str, stems: list[tuple[str, str]]) -> bool:
     for stem, _ in stems:
         if form.startswith(stem):
@@ -433,7 +453,9 @@ class LexiconSlurDetector:
         hits: list[SlurHit] = []
         if self._index is not None and self._index.patterns:
             folded = _fold_same_length(norm.text)
-            for pattern, entry in self._index.patterns:
+            for pattern, entry, literal in self._index.patterns:
+                if literal not in folded:
+                    continue  # a plain substring test spares the regex on most comments
                 for match in pattern.finditer(folded):
                     hits.append(self._hit(text, norm, match.start(), match.end(),
                                           _Found(entry.target, "lexicon", entry)))
