@@ -222,8 +222,8 @@ class _Discovery:
                         after = tail[len(suffix):]
                     else:
                         continue
-                    if _is_inflection(after):
-                        return target
+                    if _is_inflection(after) and not is_established(form):
+                        return target  # but Europa|rat|s is the Council of Europe
                     # Natoschergen|pack goes on with a word; Nato|stan|dard is just a word.
                     if len(after) >= 4 and _is_wordish(after) and not _is_wordish(tail):
                         return target
@@ -233,7 +233,10 @@ class _Discovery:
                         if tail.startswith(piece) and after in ("", "s") \
                                 and not is_established(form, 1.5):
                             return target
-                if not link and tail in self.blends and not is_established(form):
+                # EU|dSSR, US|rael; a Hitler tail replaces a name's end (see _blend), so
+                # Press|ler is a surname.
+                if not link and tail in self.blends and not tail.endswith(("ler", "лер")) \
+                        and not is_established(form):
                     return target
         return None  # a plain compound (Natostaaten, Russlandreise) is not a slur
 
@@ -295,6 +298,13 @@ class _Discovery:
             return None
         if any(form.startswith(stem) and stem in self.names for stem, _ in self._stems_at(form, 0)):
             return None  # the real name is there (Zelensky stays Zelensky)
+        if "zz" in form and not is_established(form):
+            # The Z of the war written into a coinage: Ruzzo|faschisten, Ruzz|ki.
+            variant = form.replace("zz", "ss")
+            for check in (self._root, self._part, self._fusion):
+                target = check(variant)
+                if target is not None:
+                    return target
         for bad, good in _MISSPELLINGS:
             if bad not in form:
                 continue
@@ -302,8 +312,8 @@ class _Discovery:
             for stem, target in self._stems_at(variant, 0):
                 rest = variant[len(stem):]
                 if len(stem) >= 3 and stem in self.names and not is_established(form) \
-                        and (_is_ending(rest) or _is_wordish(rest)):
-                    return target
+                        and (_is_ending(rest) or len(rest) >= 4 and _is_wordish(rest)):
+                    return target  # Ruzz|ia, Amerikkka; Moscow|itz is a surname
         return None
 
 
@@ -367,6 +377,8 @@ class _LexiconIndex:
             if form[len(stem):] in _PLURALS or not (is_established(stem) or is_established(form)):
                 return entry
         n = len(form)
+        if is_established(form):
+            return None  # фотока|меры holds амеры, but is a plain word
         if n >= 7 and form[:4] in self.heads and not self._plain_compound(form):
             # Compound with the slur in front: Natod|verbrecher, Lügenpresse|leute.
             for i in range(n - 3, 4, -1):
@@ -417,8 +429,11 @@ def _plain_target_compound(form: str, stems: list[tuple[str, str]]) -> bool:
 
 def _other_script(word: str) -> tuple[str, ...]:
     """Spellings of `word` in the other script that are no ordinary word there (vatnik → ватник
-    would be the jacket, so a Latin entry never makes the Cyrillic word a slur)."""
-    return tuple(t for t in transliterations(word) if len(t) >= 5 and not is_established(t))
+    would be the jacket, so a Latin entry never makes the Cyrillic word a slur). Short words
+    are left alone: their spellings collide with names (амеры → Amery, рашк → Raschke)."""
+    if len(word) < 5:
+        return ()
+    return tuple(t for t in transliterations(word) if len(t) >= 6 and not is_established(t))
 
 
 def _strip_endings(word: str) -> Iterator[str]:

@@ -190,7 +190,7 @@ def _one_entry_lexicon(tmp_path: Path, lang: str, term: str) -> LexiconSlurDetec
     ("en", "putler", "Путлер боится, Путлера надо судить", ["Путлер", "Путлера"]),
     ("ru", "путлер", "Putler lies", ["Putler"]),
     ("ru", "ватники", "The vatniki cheer again", ["vatniki"]),
-    ("ru", "хохлы", "hohly and khokhly", ["hohly", "khokhly"]),  # х written h or kh
+    ("ru", "хохлы", "chochly and khokhly", ["chochly", "khokhly"]),  # х written ch or kh
 ])
 def test_an_entry_matches_in_the_other_script(tmp_path: Path, lang: str, term: str, text: str,
                                               found: list[str]) -> None:
