@@ -262,6 +262,9 @@ def test_productive_parts_leave_ordinary_compounds_alone(with_lexicon, discovery
     ("Это Путин-хуйло", "Путин-хуйло", "russia"),
     ("коллективный запад проиграл", "коллективный запад", "west"),
     ("Let's go Brandon", "Let's go Brandon", "usa"),
+    ("Kremlin shills everywhere", "Kremlin shills", "russia"),
+    ("Die Flinten-Uschi in Brüssel", "Flinten-Uschi", "eu"),
+    ("Госдура приняла закон", "Госдура", "government"),
 ])
 def test_lexicon_covers_nicknames_and_metaphors(with_lexicon, text: str, term: str,
                                                 target: str) -> None:
