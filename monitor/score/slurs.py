@@ -11,9 +11,9 @@ from typing import Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
-from monitor.score.lexicon import (Lexicon, LexiconEntry, Morphemes, Part, fold, load_lexicon,
-                                   transliterations)
+from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, Part, fold, load_lexicon
 from monitor.score.normalize import normalize
+from monitor.score.translit import transliterations
 
 __all__ = ["LexiconSlurDetector", "detector_from_config", "is_established"]
 

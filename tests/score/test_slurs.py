@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from monitor.errors import NotConfigured
-from monitor.score.lexicon import load_lexicon, transliterations
+from monitor.score.lexicon import load_lexicon
 from monitor.score.slurs import LexiconSlurDetector, detector_from_config
+from monitor.score.translit import transliterations
 
 LEXICON_DIR = Path(__file__).resolve().parents[2] / "config" / "lexicon"
 
