@@ -402,18 +402,19 @@ class _LexiconIndex:
 def _required_literal(pattern: str) -> str:
     """The longest run of plain characters every match of `pattern` contains ("" if none),
     read from the top level of the parsed regex; lookarounds and anchors consume nothing."""
-    from re import _parser  # the stdlib's own regex parser
-
-    best, run = "", ""
     try:
+        from re import _parser  # the stdlib's own regex parser (private: any failure → no filter)
+
         items = list(_parser.parse(pattern))
-    except re.error:
+        literal, anchors = _parser.LITERAL, (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
+    except Exception:  # noqa: BLE001
         return ""
+    best, run = "", ""
     for op, arg in items:
-        if op is _parser.LITERAL:
+        if op is literal:
             run += chr(arg)
             continue
-        if op not in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
+        if op not in anchors:
             best, run = max(best, run, key=len), ""
     return max(best, run, key=len)
 
@@ -457,8 +458,13 @@ class LexiconSlurDetector:
         self.use_lexicon = use_lexicon
         self._discovery = _Discovery(lexicon)
         self._index = _LexiconIndex(lexicon.entries, self._discovery.stems) if use_lexicon else None
+        # Sets are sorted: their order changes from one process to the next (hash seeds), and
+        # the version must not, or every restart would look like a new lexicon.
+        morphemes = [(lang, sorted(m.prefixes), sorted(m.suffixes), sorted(m.short),
+                      sorted(m.blends), m.parts, sorted(m.exceptions))
+                     for lang, m in sorted(lexicon.morphemes.items())]
         digest = hashlib.sha256(repr((lexicon.entries, sorted(lexicon.targets.items()),
-                                      sorted(lexicon.morphemes.items()))).encode()).hexdigest()
+                                      morphemes)).encode()).hexdigest()
         self.version = f"slurs-{VERSION}-{digest[:8]}" + ("" if use_lexicon else "-nolex")
         self._cache: dict[str, _Found | None] = {}
 

@@ -282,3 +282,19 @@ def test_lexicon_covers_nicknames_and_metaphors(with_lexicon, text: str, term: s
 ])
 def test_ordinary_uses_of_metaphor_words_are_not_slurs(with_lexicon, text: str) -> None:
     assert with_lexicon.find(text, "any") == []
+
+
+def test_version_is_the_same_in_every_process() -> None:
+    # The version tags stored scores: it must not change with Python's per-process hash seed.
+    import os
+    import subprocess
+    import sys
+
+    code = ("from monitor.score.lexicon import load_lexicon; "
+            "from monitor.score.slurs import LexiconSlurDetector; "
+            f"print(LexiconSlurDetector(load_lexicon({str(LEXICON_DIR)!r})).version)")
+    versions = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, cwd=LEXICON_DIR.parents[1],
+                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+                for seed in ("1", "2", "3")}
+    assert len(versions) == 1 and next(iter(versions)).startswith("slurs-")
