@@ -20,6 +20,7 @@ __all__ = [
     "Lexicon",
     "LexiconEntry",
     "Morphemes",
+    "Part",
     "TargetNames",
     "accepted_path",
     "append_entry",
@@ -73,6 +74,16 @@ class TargetNames:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A productive pejorative part (Lügen-, Staats-, укро-): the target a word built on it hits
+    when the rest names none, and the words it may combine with (`with_`; empty: any word)."""
+
+    part: str
+    target: str = ""
+    with_: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Morphemes:
     """Pejorative morphemes of one language (see config/lexicon/morphemes.toml)."""
 
@@ -80,6 +91,8 @@ class Morphemes:
     suffixes: frozenset[str] = frozenset()
     short: frozenset[str] = frozenset()
     blends: frozenset[str] = frozenset()
+    parts: tuple[Part, ...] = ()
+    exceptions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,8 @@ class Lexicon:
             suffixes=frozenset().union(*(m.suffixes for m in parts)),
             short=frozenset().union(*(m.short for m in parts)),
             blends=frozenset().union(*(m.blends for m in parts)),
+            parts=tuple(p for m in parts for p in m.parts),
+            exceptions=frozenset().union(*(m.exceptions for m in parts)),
         )
 
 
@@ -183,11 +198,35 @@ def _load_targets(path: Path) -> dict[str, TargetNames]:
             for key, table in parsed.targets.items()}
 
 
+class _PartTable(TomlModel):
+    """A [LANG.parts."PART"] table of morphemes.toml."""
+
+    target: str = ""
+    with_: _Words = Field((), alias="with")
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _known_target(cls, value: Any, info: ValidationInfo) -> Any:
+        known = sorted((info.context or {}).get("targets", ()))
+        if not isinstance(value, str) or value not in known:
+            raise Invalid(f"target {value!r} is not in {TARGETS_FILE}", f"use one of {', '.join(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _aimed(self) -> _PartTable:
+        if not self.target and not self.with_:
+            raise Invalid("needs a target, or a `with` list of target names")
+        return self
+
+
 class _MorphemeTable(TomlModel):
     prefixes: _Words = ()
     suffixes: _Words = ()
     short: _Words = ()
     blends: _Words = ()
+    exceptions: _Words = ()
+    parts: Annotated[dict[str, Annotated[_PartTable, BeforeValidator(_table(""))]],
+                     BeforeValidator(_table(" of part = { target, with }"))] = {}
 
 
 _Morphemes = Annotated[_MorphemeTable | None, BeforeValidator(_table(""))]
@@ -202,15 +241,17 @@ class _MorphemesFile(TomlModel):
     any: _Morphemes = None
 
 
-def _load_morphemes(path: Path) -> dict[str, Morphemes]:
+def _load_morphemes(path: Path, targets: Iterable[str]) -> dict[str, Morphemes]:
     raw = _read(path)
     try:
-        parsed = _MorphemesFile.model_validate(raw)
+        parsed = _MorphemesFile.model_validate(raw, context={"targets": list(targets)})
     except ValidationError as exc:
         raise _fail(exc, _MorphemesFile, path, lambda allowed: (
             ("unknown language table", f"use one of {', '.join(LANGS[:-1])}") if allowed == sorted(LANGS)
             else ("unknown field", f"allowed: {', '.join(allowed)}"))) from None
-    return {lang: Morphemes(**{name: frozenset(words) for name, words in table})
+    return {lang: Morphemes(**{name: frozenset(words) for name, words in table if name != "parts"},
+                            parts=tuple(Part(fold(name), part.target, part.with_)
+                                        for name, part in table.parts.items()))
             for lang in raw if (table := getattr(parsed, lang)) is not None}
 
 
@@ -350,7 +391,7 @@ def load_lexicon(directory: Path | str, extra_targets: Mapping[str, Any] | None 
             targets[key] = TargetNames(key, getattr(target, "label", key), tuple(aliases),
                                        tuple(aliases))
     morphemes_path = directory / MORPHEMES_FILE
-    morphemes = _load_morphemes(morphemes_path) if morphemes_path.is_file() else {}
+    morphemes = _load_morphemes(morphemes_path, targets) if morphemes_path.is_file() else {}
     entries: list[LexiconEntry] = []
     for path in sorted(directory.glob("*.toml")):
         if path.name not in (TARGETS_FILE, MORPHEMES_FILE):

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
-from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, fold, lexicon_for
+from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, Part, fold, lexicon_for
 from monitor.score.normalize import normalize
+from monitor.score.translit import transliterations
 
 if TYPE_CHECKING:
     from monitor.config import Config
@@ -41,7 +42,8 @@ _INFLECTIONS = frozenset("""
 s es e en n er ern em 's ы и а у ю е о ом ой ей ов ев ам ям ами ями ах ях ым им ых их ая ое ые
 ие ого ому ий ый ую
 """.split())
-_RU_AFTER = frozenset("ки ков кам ками ках ка ку кой ке ок ко ь ья ьи ей ям ями ях".split())
+_RU_AFTER = frozenset("ки ков кам ками ках ка ку кой ке ок ко ь ья ьи ей ям ями ях ия ии ию ией"
+                      .split())
 # Plural endings: a root that is also a plain word ("укроп", dill) counts only in the plural.
 _PLURALS = frozenset("s es ы и ов ев ам ами ах ям ями ях".split())
 # First letters a morpheme may share with a name's last letter (Ukrai|n|azis, Ameri|c|unts).
@@ -130,6 +132,11 @@ class _Discovery:
                 names.setdefault(name, key)
             for root in target.roots:
                 roots.setdefault(root, key)
+                # хохол ↔ khokhol, hohol: a root counts in either script.
+                for spelling in _other_script(root):
+                    roots.setdefault(spelling, key)
+                    if root in target.roots_alone:
+                        self.roots_alone.add(spelling)
             self.roots_alone.update(target.roots_alone)
         self.stems = sorted(stems.items(), key=lambda kv: len(kv[0]), reverse=True)
         self.names = names
@@ -138,18 +145,22 @@ class _Discovery:
         self.roots_by = _by_start(sorted(roots.items(), key=lambda kv: len(kv[0]), reverse=True))
         self.prefixes_by = _by_start([(p, "") for p in self.prefixes])
         self.names_by = _by_start([(n, t) for n, t in names.items() if len(n) >= 5])
+        self.parts_by: dict[str, list[Part]] = {}
+        for part in sorted(m.parts, key=lambda p: len(p.part), reverse=True):
+            self.parts_by.setdefault(part.part[:2], []).append(part)
+        self.exceptions = m.exceptions
         self.starts = (set(self.stems_by) | set(self.roots_by) | set(self.prefixes_by)
-                       | {n[:2] for n in names})
+                       | set(self.parts_by) | {n[:2] for n in names})
         self._cache: dict[str, str | None] = {}
 
     def find(self, form: str) -> str | None:
         """The target `form` (folded, without hyphens) is a coined slur for, else None."""
-        if len(form) < 3 or form[:2] not in self.starts:
+        if len(form) < 3 or form[:2] not in self.starts or form in self.exceptions:
             return None
         if form in self._cache:
             return self._cache[form]
         result = None
-        for check in (self._root, self._fusion, self._blend, self._misspelling):
+        for check in (self._root, self._part, self._fusion, self._blend, self._misspelling):
             result = check(form)
             if result is not None:
                 break
@@ -214,8 +225,8 @@ class _Discovery:
                         after = tail[len(suffix):]
                     else:
                         continue
-                    if _is_inflection(after):
-                        return target
+                    if _is_inflection(after) and not is_established(form):
+                        return target  # but Europa|rat|s is the Council of Europe
                     # Natoschergen|pack goes on with a word; Nato|stan|dard is just a word.
                     if len(after) >= 4 and _is_wordish(after) and not _is_wordish(tail):
                         return target
@@ -225,9 +236,43 @@ class _Discovery:
                         if tail.startswith(piece) and after in ("", "s") \
                                 and not is_established(form, 1.5):
                             return target
-                if not link and tail in self.blends and not is_established(form):
+                # EU|dSSR, US|rael; a Hitler tail replaces a name's end (see _blend), so
+                # Press|ler is a surname.
+                if not link and tail in self.blends and not tail.endswith(("ler", "лер")) \
+                        and not is_established(form):
                     return target
         return None  # a plain compound (Natostaaten, Russlandreise) is not a slur
+
+    def _part(self, form: str) -> str | None:
+        """Staats|funk, Volks|verräter, укро|патриоты: a productive pejorative part and what it
+        may combine with. A part with a `with` list takes the target of the word after it when
+        that names one (Staats|funk: media), else its own (Volks|verräter: government); a part
+        without one is an ethnonym-like slur whose own target always wins (укро|СМИ: ukraine)."""
+        for part in self.parts_by.get(form[:2], ()):
+            if not form.startswith(part.part):
+                continue
+            rest = form[len(part.part):]
+            if part.with_:
+                for word in part.with_:
+                    after = rest[len(word):]
+                    if rest.startswith(word) and (_is_ending(after) or self._is_suffix(after)):
+                        return self._head_target(word) or part.target or None
+            elif (len(rest) >= 4 or rest in self.names) and not is_established(form, 1.5) and (
+                    rest in self.names or _is_wordish(rest)
+                    or any(_is_wordish(stem) for stem in _strip_endings(rest))):
+                return part.target
+        return None
+
+    def _is_suffix(self, rest: str) -> bool:
+        """A pejorative morpheme, inflected or not (Volksverräter|pack)."""
+        return any(rest.startswith(s) and _is_inflection(rest[len(s):]) for s in self.suffixes)
+
+    def _head_target(self, word: str) -> str | None:
+        """The target `word` names (presse: media), inflection allowed; None for other words."""
+        for stem, target in self._stems_at(word, 0):
+            if len(stem) >= 4 and _is_ending(word[len(stem):]):
+                return target
+        return None
 
     def _blend(self, form: str) -> str | None:
         """Put|ler: the head of a name with the tail of a hated name (Hitler)."""
@@ -256,6 +301,13 @@ class _Discovery:
             return None
         if any(form.startswith(stem) and stem in self.names for stem, _ in self._stems_at(form, 0)):
             return None  # the real name is there (Zelensky stays Zelensky)
+        if "zz" in form and not is_established(form):
+            # The Z of the war written into a coinage: Ruzzo|faschisten, Ruzz|ki.
+            variant = form.replace("zz", "ss")
+            for check in (self._root, self._part, self._fusion):
+                target = check(variant)
+                if target is not None:
+                    return target
         for bad, good in _MISSPELLINGS:
             if bad not in form:
                 continue
@@ -263,8 +315,8 @@ class _Discovery:
             for stem, target in self._stems_at(variant, 0):
                 rest = variant[len(stem):]
                 if len(stem) >= 3 and stem in self.names and not is_established(form) \
-                        and (_is_ending(rest) or _is_wordish(rest)):
-                    return target
+                        and (_is_ending(rest) or len(rest) >= 4 and _is_wordish(rest)):
+                    return target  # Ruzz|ia, Amerikkka; Moscow|itz is a surname
         return None
 
 
@@ -283,15 +335,23 @@ class _LexiconIndex:
         self.target_stems = [(s, t) for s, t in stems if len(s) >= 4]
         self.words: dict[str, LexiconEntry] = {}
         self.stems: dict[str, LexiconEntry] = {}
-        patterns: list[tuple[re.Pattern[str], LexiconEntry]] = []
+        self.spellings: dict[str, LexiconEntry] = {}
+        self.spelling_stems: dict[str, LexiconEntry] = {}
+        patterns: list[tuple[re.Pattern[str], LexiconEntry, str]] = []
         for entry in entries:
             if entry.pattern is not None:
-                patterns.append((re.compile(entry.pattern), entry))
+                patterns.append((re.compile(entry.pattern), entry,
+                                 _required_literal(entry.pattern)))
                 continue
             key = _HYPHENS.sub("", entry.key)
             self.words.setdefault(key, entry)
             for stem in _strip_endings(key):
                 self.stems.setdefault(stem, entry)
+            # The other script's spellings match whole words and their inflections only.
+            for spelling in _other_script(key):
+                self.spellings.setdefault(spelling, entry)
+                for stem in _strip_endings(spelling):
+                    self.spelling_stems.setdefault(stem, entry)
         self.patterns = patterns
         self.heads = {k[:4] for k in self.words if len(k) >= 4}
         self.tails = {k[-4:] for k in self.words if len(k) >= 5}
@@ -301,17 +361,27 @@ class _LexiconIndex:
         return _plain_target_compound(form, self.target_stems)
 
     def find(self, form: str) -> LexiconEntry | None:
-        entry = self.words.get(form)
+        entry = self.words.get(form) or self.spellings.get(form)
         if entry is not None:
+            return entry
+        # The singular of a listed plural (кремлебот of кремлеботы), unless an ordinary word
+        # (укроп, dill, of укропы).
+        entry = self.stems.get(form) or self.spelling_stems.get(form)
+        if entry is not None and len(form) >= 5 and not is_established(form):
             return entry
         for stem in _strip_endings(form):
             entry = self.words.get(stem) or self.stems.get(stem)
-            # "укропы" is a slur, "укропа" the dill: an ordinary word only counts in the plural.
             if entry is None:
-                continue
+                # Another script's spelling that is an ordinary word inflected (американц|ы).
+                entry = self.spellings.get(stem) or self.spelling_stems.get(stem)
+                if entry is None or is_established(form):
+                    continue
+            # "укропы" is a slur, "укропа" the dill: an ordinary word only counts in the plural.
             if form[len(stem):] in _PLURALS or not (is_established(stem) or is_established(form)):
                 return entry
         n = len(form)
+        if is_established(form):
+            return None  # фотока|меры holds амеры, but is a plain word
         if n >= 7 and form[:4] in self.heads and not self._plain_compound(form):
             # Compound with the slur in front: Natod|verbrecher, Lügenpresse|leute.
             for i in range(n - 3, 4, -1):
@@ -332,6 +402,26 @@ class _LexiconIndex:
         return None
 
 
+def _required_literal(pattern: str) -> str:
+    """The longest run of plain characters every match of `pattern` contains ("" if none),
+    read from the top level of the parsed regex; lookarounds and anchors consume nothing."""
+    try:
+        from re import _parser  # the stdlib's own regex parser (private: any failure → no filter)
+
+        items = list(_parser.parse(pattern))
+        literal, anchors = _parser.LITERAL, (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT)
+    except Exception:  # noqa: BLE001
+        return ""
+    best, run = "", ""
+    for op, arg in items:
+        if op is literal:
+            run += chr(arg)
+            continue
+        if op not in anchors:
+            best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
 def _plain_target_compound(form: str, stems: list[tuple[str, str]]) -> bool:
     for stem, _ in stems:
         if form.startswith(stem):
@@ -339,6 +429,15 @@ def _plain_target_compound(form: str, stems: list[tuple[str, str]]) -> bool:
             if len(rest) >= 4 and (_is_wordish(rest) or rest[0] == "s" and _is_wordish(rest[1:])):
                 return True
     return False
+
+
+def _other_script(word: str) -> tuple[str, ...]:
+    """Spellings of `word` in the other script that are no ordinary word there (vatnik → ватник
+    would be the jacket, so a Latin entry never makes the Cyrillic word a slur). Short words
+    are left alone: their spellings collide with names (амеры → Amery, рашк → Raschke)."""
+    if len(word) < 5:
+        return ()
+    return tuple(t for t in transliterations(word) if len(t) >= 6 and not is_established(t))
 
 
 def _strip_endings(word: str) -> Iterator[str]:
@@ -362,8 +461,13 @@ class LexiconSlurDetector:
         self.use_lexicon = use_lexicon
         self._discovery = _Discovery(lexicon)
         self._index = _LexiconIndex(lexicon.entries, self._discovery.stems) if use_lexicon else None
+        # Sets are sorted: their order changes from one process to the next (hash seeds), and
+        # the version must not, or every restart would look like a new lexicon.
+        morphemes = [(lang, sorted(m.prefixes), sorted(m.suffixes), sorted(m.short),
+                      sorted(m.blends), m.parts, sorted(m.exceptions))
+                     for lang, m in sorted(lexicon.morphemes.items())]
         digest = hashlib.sha256(repr((lexicon.entries, sorted(lexicon.targets.items()),
-                                      sorted(lexicon.morphemes.items()))).encode()).hexdigest()
+                                      morphemes)).encode()).hexdigest()
         self.version = f"slurs-{VERSION}-{digest[:8]}" + ("" if use_lexicon else "-nolex")
         self._cache: dict[str, _Found | None] = {}
 
@@ -373,7 +477,9 @@ class LexiconSlurDetector:
         hits: list[SlurHit] = []
         if self._index is not None and self._index.patterns:
             folded = _fold_same_length(norm.text)
-            for pattern, entry in self._index.patterns:
+            for pattern, entry, literal in self._index.patterns:
+                if literal not in folded:
+                    continue  # a plain substring test spares the regex on most comments
                 for match in pattern.finditer(folded):
                     hits.append(self._hit(text, norm, match.start(), match.end(),
                                           _Found(entry.target, "lexicon", entry)))

@@ -142,3 +142,20 @@ def test_accept_refuses_unknown_targets_and_duplicates(engine, lexicon_dir) -> N
     with pytest.raises(InputError, match="already in the lexicon"):
         accept(engine, lexicon_dir, "NATOD", "nato")
     assert not (lexicon_dir / "accepted.toml").exists()
+
+
+def test_coinages_on_productive_parts_are_proposed_with_the_target_they_hit(engine, post,
+                                                                            lexicon_dir) -> None:
+    # Neither word is in any lexicon file: the target comes from the part or from the head.
+    for i in range(3):
+        post(f"Die Volksverdummer vom Staatsfunker, Teil {i}", author=f"p{i}", at=NOW)
+        post(f"Укробандиты опять {i}", author=f"r{i}", at=NOW)
+    update_candidates(engine, now=NOW)
+    proposed = {c["normalized"]: c["target"] for c in list_candidates(engine, limit=10)}
+    assert proposed == {"volksverdummer": "government", "staatsfunker": "media",
+                        "укробандиты": "ukraine"}
+    entry = accept(engine, lexicon_dir, "Volksverdummer", proposed["volksverdummer"])
+    assert entry.target == "government"
+    found = LexiconSlurDetector(load_lexicon(lexicon_dir)).find("Diese Volksverdummer!", "de")
+    assert [(h.term, h.target, h.kind) for h in found] == [("Volksverdummer", "government",
+                                                              "lexicon")]

@@ -10,7 +10,7 @@ from monitor.errors import ConfigError
 from monitor.score.lexicon import LexiconEntry, append_entry, load_lexicon
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config" / "lexicon"
-DEFAULT_TARGETS = {"nato", "russia", "ukraine", "usa", "eu", "government", "media"}
+DEFAULT_TARGETS = {"nato", "russia", "ukraine", "usa", "eu", "government", "media", "west"}
 
 
 def _folder(tmp_path: Path, entries: str, lang: str = "de") -> Path:
@@ -80,3 +80,35 @@ def test_appended_entry_loads_back(tmp_path: Path) -> None:
     append_entry(folder / "accepted.toml", LexiconEntry("Natopest", "nato", "coinage", 3))
     terms = [(e.term, e.severity, e.source) for e in load_lexicon(folder).entries]
     assert ("Natoflop", 2, "accepted.toml") in terms and ("Natopest", 3, "accepted.toml") in terms
+
+
+def _parts_folder(tmp_path: Path, parts: str) -> Path:
+    (tmp_path / "targets.toml").write_text(
+        '[targets.media]\nnames = ["presse"]\nstems = ["presse", "funk"]\n'
+        '[targets.government]\nnames = ["regierung"]\nstems = ["regierung"]\n',
+        encoding="utf-8")
+    (tmp_path / "morphemes.toml").write_text(parts, encoding="utf-8")
+    return tmp_path
+
+
+def test_parts_load_with_their_target_and_what_may_follow(tmp_path: Path) -> None:
+    from monitor.score.slurs import LexiconSlurDetector
+
+    folder = _parts_folder(tmp_path, '[de.parts."staats"]\ntarget = "government"\n'
+                                     'with = ["funk", "verräter"]\n')
+    detector = LexiconSlurDetector(load_lexicon(folder), use_lexicon=False)
+    found = [(h.term, h.target) for h in detector.find("Staatsfunk, Staatsverräter, Staatsoper",
+                                                       "de")]
+    assert found == [("Staatsfunk", "media"), ("Staatsverräter", "government")]
+
+
+@pytest.mark.parametrize(("parts", "message"), [
+    ('[de.parts."lügen"]\ntarget = "press"\n', r"de\.parts\.lügen\.target.*'press'.*media"),
+    ('[de.parts."lügen"]\nwith = []\n', r"de\.parts\.lügen.*needs a target"),
+    ('[de.parts."lügen"]\ntarget = "media"\nafter = ["x"]\n', r"de\.parts\.lügen.*target, with"),
+    ('[de]\nparts = ["lügen"]\n', r"de\.parts.*expected a table"),
+])
+def test_bad_part_names_file_key_and_fix(tmp_path: Path, parts: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_lexicon(_parts_folder(tmp_path, parts))
+    assert "morphemes.toml" in str(info.value)
