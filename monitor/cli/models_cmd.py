@@ -36,7 +36,7 @@ _DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_LABELLED_DAT
               help="Cross-validation folds for the reported scores and the thresholds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Fold assignment seed.")
 @click.option("--verdicts/--no-verdicts", default=True, show_default=True,
-              help="Add the reviewers' toxicity verdicts from the configured database "
+              help="Add the reviewers' toxicity and stance verdicts from the configured database "
                    "(`monitor review`), each weighing 3 public rows.")
 @pass_app
 def train(app: AppContext, data: Path | None, only: str | None, stated_licence_only: bool,
@@ -59,8 +59,9 @@ def train(app: AppContext, data: Path | None, only: str | None, stated_licence_o
     if data is not None and not data.is_dir():
         raise click.BadParameter(f"{data} is not a folder: put the labelled public sets there "
                                  "or set MONITOR_LABELLED_DATA", param_hint="--data")
+    reviewed = _verdict_examples(app, say) if verdicts else []
     if only in (None, "toxicity"):
-        extra = _verdict_examples(app, say) if verdicts else []
+        extra = [e for e in reviewed if e.task == "toxicity"]
         say("toxicity: training")
         try:
             result = run_training(data, stated_licence_only=stated_licence_only, folds=folds,
@@ -79,16 +80,18 @@ def train(app: AppContext, data: Path | None, only: str | None, stated_licence_o
         say("stance: training")
         try:
             train_stance(data, stated_licence_only=stated_licence_only,
-                         output=(out / DEFAULT_MODEL.name) if out else DEFAULT_MODEL, log=say)
+                         output=(out / DEFAULT_MODEL.name) if out else DEFAULT_MODEL, log=say,
+                         extra=[e for e in reviewed if e.task.startswith("stance:")])
         except InputError as exc:
             raise click.BadParameter(str(exc), param_hint="--data") from exc
 
 
 def _verdict_examples(app: AppContext, say: Any) -> list[Any]:
-    """The reviewers' toxicity verdicts as training rows (none when the database has none)."""
+    """The reviewers' toxicity and stance verdicts as training rows (none when the database has
+    none)."""
     from sqlalchemy import inspect
 
-    from monitor.review.verdicts import load_verdicts, toxicity_labels
+    from monitor.review.verdicts import load_verdicts, stance_labels, toxicity_labels
     from monitor.store.db import open_engine
     from monitor.training.data import Example
 
@@ -101,12 +104,23 @@ def _verdict_examples(app: AppContext, say: Any) -> list[Any]:
     try:
         if not inspect(engine).has_table("verdicts"):
             return []
-        rows = toxicity_labels(load_verdicts(engine))
+        labelled = load_verdicts(engine)
     finally:
         engine.dispose()
-    say(f"toxicity: {len(rows)} reviewer verdict(s) from the database")
-    return [Example(text, lang if lang in ("de", "en", "ru") else "other", "toxicity", label,
-                    "verdicts", "train", f"verdicts:{i}") for i, (text, label, lang) in enumerate(rows)]
+    rows = toxicity_labels(labelled)
+    stance = stance_labels(labelled)
+    say(f"toxicity: {len(rows)} reviewer verdict(s) from the database; stance: "
+        f"{sum(len(v) for v in stance.values())}")
+
+    def lang_of(lang: str) -> str:
+        return lang if lang in ("de", "en", "ru") else "other"
+
+    out = [Example(text, lang_of(lang), "toxicity", label, "verdicts", "train", f"verdicts:t{i}")
+           for i, (text, label, lang) in enumerate(rows)]
+    out += [Example(text, lang_of(lang), f"stance:{target}", label, "verdicts", "train",
+                    f"verdicts:s{target}{i}")
+            for target, items in stance.items() for i, (text, label, lang) in enumerate(items)]
+    return out
 
 
 @models.command("eval")

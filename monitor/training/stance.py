@@ -62,6 +62,8 @@ C_DENSE = 3.0
 # Weight of a German or Russian row in training: RUW's English rows outnumber them 10 to 1,
 # and without this the multilingual part learns English topic words as the verdict.
 OTHER_LANGUAGE_WEIGHT = 3.0
+# A reviewer's verdict on a watched comment counts three times a public row (as in toxicity).
+VERDICT_WEIGHT = 3.0
 MIX_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 
 
@@ -213,6 +215,8 @@ def _train_head(pairs: _Pairs, vectors: np.ndarray, scaled: np.ndarray,
     langs = np.array([ex.lang for ex in pairs.examples])
     dev = _dev_split(pairs.examples)
     weight = np.where(langs == "en", 1.0, OTHER_LANGUAGE_WEIGHT)
+    weight = weight * np.array([VERDICT_WEIGHT if ex.source == "verdicts" else 1.0
+                                for ex in pairs.examples])
     everything = np.ones(len(langs), dtype=bool)
     log(f"  development split: {int((~dev).sum())} fit, {int(dev.sum())} dev")
     head, own_dev, weights = _fit_parts(dense_x, grams, pairs.labels, langs, weight, everything, dev)
@@ -225,12 +229,14 @@ def _train_head(pairs: _Pairs, vectors: np.ndarray, scaled: np.ndarray,
 
 
 def train_stance(data_root: Path | None = None, *, stated_licence_only: bool = False,
-                 output: Path = DEFAULT_MODEL, log: Callable[[str], None] = print
-                 ) -> StanceTrainResult:
-    """Train the stance heads on the training parts of the labelled sets and write the model."""
+                 output: Path = DEFAULT_MODEL, log: Callable[[str], None] = print,
+                 extra: Sequence[Example] = ()) -> StanceTrainResult:
+    """Train the stance heads on the training parts of the labelled sets and write the model.
+
+    `extra` adds rows such as reviewers' verdicts (source "verdicts", weighing VERDICT_WEIGHT)."""
     names = [n for n in TRAIN_SETS if not stated_licence_only or DATASETS[n].licence_stated]
     left_out = [n for n in TRAIN_SETS if n not in names]
-    examples = [ex for ex in load_many(names, data_root) if ex.split == "train"]
+    examples = [ex for ex in load_many(names, data_root) if ex.split == "train"] + list(extra)
     targets = _targets()
     matcher = TargetMatcher(targets)
     by_key: dict[str, list[Example]] = {}

@@ -143,7 +143,8 @@ def test_models_train_adds_reviewers_verdicts_and_skips_absent_sets(tmp_path: Pa
                            "--out", str(tmp_path / "model"))
 
     assert code == 0, err
-    assert "1 reviewer verdict(s)" in err and "skipping germeval2019" in err
+    assert "1 reviewer verdict(s) from the database; stance: 0" in err
+    assert "skipping germeval2019" in err
     card = (tmp_path / "model" / "MODEL_CARD_toxicity.md").read_text(encoding="utf-8")
     assert "`verdicts`: 1 rows (1 toxic)" in card
     assert load_builtin(tmp_path / "model").version in card
