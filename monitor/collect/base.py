@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any, Callable, Protocol, runtime_checkable
 
 from monitor.errors import ConfigError
+from monitor.store.records import CommentRecord
 
 __all__ = [
     "ArticleState",
     "CommentFetch",
     "Collector",
+    "CommentRecord",
     "ExtractedArticle",
-    "ExtractedComment",
     "Platform",
     "all_platforms",
     "convert_each",
@@ -25,25 +26,6 @@ __all__ = [
     "register",
     "unregister",
 ]
-
-
-@dataclass(frozen=True)
-class ExtractedComment:
-    """One comment as found on a page or in an API response; the author is the raw name."""
-
-    external_id: str
-    text: str
-    author: str | None = None
-    parent_id: str | None = None
-    published_at: datetime | None = None
-    url: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The `monitor extract` line: exactly these keys, dates as ISO 8601 with offset."""
-        from monitor.collect.markup import iso_or_none
-
-        return {"external_id": self.external_id, "parent_id": self.parent_id, "author": self.author,
-                "text": self.text, "published_at": iso_or_none(self.published_at), "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -72,7 +54,7 @@ class CommentFetch:
     """The comments of one article. `complete` is true only when every page of the listing was read,
     which is what allows comments missing from it to be marked deleted."""
 
-    comments: list[ExtractedComment]
+    comments: list[CommentRecord]
     complete: bool
     not_modified: bool = False
     state: ArticleState = field(default_factory=ArticleState)
@@ -101,7 +83,7 @@ class Platform:
     saved page or API response (`extract`)."""
 
     name: str
-    extract: Callable[..., list[ExtractedComment]]
+    extract: Callable[..., list[CommentRecord]]
     collector: Callable[..., Collector] | None = None
     # Detection, asked in `order`: `recognise(doc)` says a saved document is this platform's;
     # `claim_site(front_page)` names the platform to collect a site with (or None).
@@ -158,7 +140,7 @@ def get_platform(name: str) -> Platform:
     return importlib.import_module(_BUILTIN[name][0]).PLATFORM
 
 
-def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list[ExtractedComment]:
+def convert_each(items: Any, convert: Callable[[Any], CommentRecord]) -> list[CommentRecord]:
     """`convert` applied to each item of a JSON list. An item of an unexpected shape (a number where
     an object belongs, a list for a name) is left out rather than failing the whole listing."""
     if not isinstance(items, list):
@@ -174,7 +156,7 @@ def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list
     return out
 
 
-def extractor_for(platform: str) -> Callable[..., list[ExtractedComment]]:
+def extractor_for(platform: str) -> Callable[..., list[CommentRecord]]:
     """The document extractor of a platform."""
     return get_platform(platform).extract
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform
 from monitor.collect.discovery import BaseCollector
 from monitor.collect.identity import ContentIds
@@ -96,7 +96,7 @@ class _Page:
 
 
 def extract(doc: Document, selectors: Mapping[str, str] | None = None,
-            article_key: str | None = None) -> list[ExtractedComment]:
+            article_key: str | None = None) -> list[CommentRecord]:
     """Comments found by `selectors` (keys: comment, author, text, date, id, parent, url). Without
     an `id` match a comment's id comes from `article_key` (default: the page URL) and its content."""
     if not selectors:
@@ -124,8 +124,8 @@ def extract(doc: Document, selectors: Mapping[str, str] | None = None,
         url = page.value(node, selectors.get("url"))
         if url and doc.base_url:
             url = safe_urljoin(doc.base_url, url)
-        comments.append(ExtractedComment(
-            external_id=external_id, parent_id=parent_id.strip() if parent_id else None,
+        comments.append(CommentRecord(
+            external_id=external_id, parent_external_id=parent_id.strip() if parent_id else None,
             author=author, text=text or "", published_at=published, url=url or doc.base_url))
     return comments
 

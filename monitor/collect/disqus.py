@@ -6,7 +6,7 @@ import os
 from datetime import timezone
 from typing import Any
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform, convert_each
 from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
@@ -18,20 +18,20 @@ API_BASE = "https://disqus.com/api/3.0"
 _MAX_PAGES = 100
 
 
-def comment_from_json(item: dict[str, Any], thread_url: str | None = None) -> ExtractedComment:
+def comment_from_json(item: dict[str, Any], thread_url: str | None = None) -> CommentRecord:
     # raw_message is the plain text the author typed; message is HTML.
     raw = item.get("raw_message")
     text = normalize_space(raw) if isinstance(raw, str) and raw.strip() else fragment_text(item.get("message") or "")
     author = item.get("author") if isinstance(item.get("author"), dict) else {}
     parent = item.get("parent")
     url = item.get("url") or (f"{thread_url.split('#')[0]}#comment-{item['id']}" if thread_url else None)
-    return ExtractedComment(
-        external_id=str(item["id"]), parent_id=str(parent) if parent not in (None, 0, "") else None,
+    return CommentRecord(
+        external_id=str(item["id"]), parent_external_id=str(parent) if parent not in (None, 0, "") else None,
         author=(author.get("name") or author.get("username") or None), text=text,
         published_at=parse_iso(item.get("createdAt"), assume=timezone.utc), url=url)
 
 
-def extract(doc: Document) -> list[ExtractedComment]:
+def extract(doc: Document) -> list[CommentRecord]:
     """A saved threads/listPosts (or posts/list) JSON response."""
     data = doc.json if doc.kind == "json" else None
     if not isinstance(data, dict) or not isinstance(data.get("response"), list):
@@ -65,7 +65,7 @@ class DisqusCollector(BaseCollector):
         self.api_base = api_base.rstrip("/")
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
-        comments: list[ExtractedComment] = []
+        comments: list[CommentRecord] = []
         cursor: str | None = None
         for _ in range(_MAX_PAGES):
             params = {"api_key": self.api_key, "forum": self.forum, "thread": f"link:{article.url}",

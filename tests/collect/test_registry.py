@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from monitor.collect.base import (ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, Platform,
+from monitor.collect.base import (ArticleState, CommentFetch, CommentRecord, ExtractedArticle, Platform,
                                   extractor_for, make_collector, platform_names, register, unregister)
 from monitor.collect.detect import detect_document
 from monitor.collect.discovery import BaseCollector
@@ -21,8 +21,8 @@ from monitor.store.db import engine_for_url, upgrade
 from tests.conftest import make_config_dir
 
 
-def toy_extract(doc: Document) -> list[ExtractedComment]:
-    return [ExtractedComment(external_id=str(n), text=line) for n, line in enumerate(doc.text.splitlines())]
+def toy_extract(doc: Document) -> list[CommentRecord]:
+    return [CommentRecord(external_id=str(n), text=line) for n, line in enumerate(doc.text.splitlines())]
 
 
 class ToyCollector(BaseCollector):
