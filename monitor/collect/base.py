@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from monitor.errors import ConfigError
 from monitor.store.records import CommentRecord
 
@@ -22,6 +24,7 @@ __all__ = [
     "extractor_for",
     "get_platform",
     "make_collector",
+    "option_owners",
     "platform_names",
     "register",
     "unregister",
@@ -80,7 +83,12 @@ class Collector(Protocol):
 class Platform:
     """One comment platform, declared once as `PLATFORM` in its own module: how to collect a
     configured source (`collector`, None for a reader of saved documents only) and how to read a
-    saved page or API response (`extract`)."""
+    saved page or API response (`extract`).
+
+    `options` is the pydantic model of the platform's own keys of a `[[source]]` table (written
+    beside the shared ones: name, url, platform …). Loading the config validates a source's keys
+    against it, and `make_collector` hands the validated instance to the collector as `options=`.
+    It should forbid extra keys, so that a misspelt option is an error."""
 
     name: str
     extract: Callable[..., list[CommentRecord]]
@@ -90,6 +98,7 @@ class Platform:
     recognise: Callable[[Any], bool] | None = None
     claim_site: Callable[[Any], str | None] | None = None
     order: int = 100
+    options: type[BaseModel] | None = None
 
 
 # Platform name → (module that declares its PLATFORM, whether it collects sites). A new platform
@@ -140,6 +149,17 @@ def get_platform(name: str) -> Platform:
     return importlib.import_module(_BUILTIN[name][0]).PLATFORM
 
 
+def option_owners() -> dict[str, str]:
+    """Option key → the collecting platform that declares it (imports every platform module, so
+    it is asked only when a source has keys beyond the shared ones)."""
+    owners: dict[str, str] = {}
+    for name in platform_names():
+        model = get_platform(name).options
+        for key in model.model_fields if model is not None else ():
+            owners.setdefault(key, name)
+    return owners
+
+
 def convert_each(items: Any, convert: Callable[[Any], CommentRecord]) -> list[CommentRecord]:
     """`convert` applied to each item of a JSON list. An item of an unexpected shape (a number where
     an object belongs, a list for a name) is left out rather than failing the whole listing."""
@@ -161,10 +181,13 @@ def extractor_for(platform: str) -> Callable[..., list[CommentRecord]]:
     return get_platform(platform).extract
 
 
-def make_collector(platform: str, source: Any, client: Any, **options: Any) -> Collector:
-    """The collector for a platform, built for one configured source and an HTTP client."""
+def make_collector(platform: str, source: Any, client: Any, **runtime: Any) -> Collector:
+    """The collector for a platform, built for one configured source and an HTTP client; a
+    platform with its own options gets the source's validated ones (`SourceConfig.options_for`)."""
     found = get_platform(platform)
     if found.collector is None:
         raise ConfigError(f"platform {platform!r} reads saved documents only",
                           fix="collect with one of: auto, " + ", ".join(platform_names()))
-    return found.collector(source, client, **options)
+    if found.options is not None:
+        runtime["options"] = source.options_for(platform)
+    return found.collector(source, client, **runtime)
