@@ -12,6 +12,7 @@ from monitor.collect.base import extractor_for
 from monitor.collect.detect import detect_document
 from monitor.collect.markup import Document, decode_body
 from monitor.errors import ExtractError
+from tests.conftest import make_config_dir
 from tests.helpers import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -164,6 +165,17 @@ def test_extract_command_prints_json_lines(capsys):
     assert len(lines) == 4
     assert set(lines[0]) == {"external_id", "parent_id", "author", "text", "published_at", "url"}
     assert lines[1]["parent_id"] == "3301" and lines[2]["published_at"] is None
+
+
+def test_extract_command_reads_a_css_source_s_selectors_from_the_config(tmp_path, capsys):
+    config = make_config_dir(tmp_path, sources=(
+        '[[source]]\nname = "zeitung"\nurl = "https://tageszeitung.example/"\nplatform = "css"\n'
+        'selectors = { comment = ".talk-item", id = "@data-cid", author = ".who", text = ".said" }\n'))
+    code, out, err = run_cli(capsys, "--config", str(config), "extract", str(FIXTURES / "custom_css.html"),
+                             "--source-name", "zeitung")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(c["external_id"], c["parent_id"]) for c in lines] == [("t-1", None), ("t-2", "t-1"), ("t-3", None)]
 
 
 def test_extract_command_escapes_terminal_controls(tmp_path, capsys):
