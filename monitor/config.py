@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
                       ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator)
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
@@ -410,51 +410,40 @@ def _platform_options(platform: str, own: dict[str, Any]) -> tuple[dict[str, Bas
     if platform == "auto":
         if not own:
             return {}, []
-        owners = option_owners()
+        accepts = option_owners()  # each key some platform declares → that platform
         groups: dict[str, dict[str, Any]] = {}
-        errors: list[Any] = []
-        for key, value in own.items():
-            if key in owners:
-                groups.setdefault(owners[key], {})[key] = value
-            else:
-                errors.append({"type": "extra_forbidden", "loc": (key,), "input": value})
     else:
-        groups, errors = {platform: own}, []
+        model = get_platform(platform).options
+        accepts = dict.fromkeys(model.model_fields if model is not None else (), platform)
+        groups = {platform: {}}  # validated even when empty: the model's defaults may not do
+    errors: list[Any] = []
+    for key, value in own.items():
+        owner = accepts.get(key) or option_owners().get(key)
+        if owner is None:
+            errors.append({"type": "extra_forbidden", "loc": (key,), "input": value, "msg": "unknown key"})
+        elif owner != platform and platform != "auto":
+            errors.append({"type": "value_error", "loc": (key,), "input": value,
+                           "msg": f"an option of platform {owner!r}, not of {platform!r}: set "
+                                  f"platform = {owner!r} or remove the key"})
+        else:
+            groups.setdefault(owner, {})[key] = value
     options: dict[str, BaseModel] = {}
     for name, values in groups.items():
-        model = get_platform(name).options
+        declared = get_platform(name).options
+        if declared is None:
+            continue
         try:
-            if model is None:
-                if values:
-                    raise ValidationError.from_exception_data("options", [
-                        {"type": "extra_forbidden", "loc": (key,), "input": value} for key, value in values.items()])
-                continue
-            options[name] = model.model_validate(values)
+            options[name] = declared.model_validate(values)
         except ValidationError as exc:
-            errors += [_foreign_option(e, name) for e in exc.errors()]
+            errors += exc.errors()
     return options, errors
 
 
-def _foreign_option(error: Any, platform: str) -> Any:
-    """An unknown key that another platform declares: say whose it is rather than 'unknown key'."""
-    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
-        return error
-    from monitor.collect.base import option_owners
-
-    owner = option_owners().get(str(error["loc"][0]))
-    if owner is None:
-        return error
-    return {"type": "value_error", "loc": error["loc"], "input": error["input"],
-            "ctx": {"error": ValueError(f"an option of platform {owner!r}, not of {platform!r}: set "
-                                        f"platform = {owner!r} or remove the key")}}
-
-
 def _details(error: Any) -> InitErrorDetails:
-    """A reported error as pydantic takes it back, to raise the shared and platform errors together."""
-    details: Any = {"type": error["type"], "loc": tuple(error["loc"]), "input": error["input"]}
-    if error.get("ctx"):
-        details["ctx"] = error["ctx"]
-    return details
+    """A reported error as pydantic takes it back, to raise the shared and platform errors together
+    (type and message kept, so `_format_errors` words them as it words the rest)."""
+    return {"type": PydanticCustomError(error["type"], error["msg"]), "loc": tuple(error["loc"]),
+            "input": error["input"]}
 
 
 class TargetConfig(_Section):
