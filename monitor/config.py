@@ -14,8 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
+                      ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
@@ -90,31 +91,6 @@ def _address(value: Any) -> str:
 
 
 EmailAddress = Annotated[str, BeforeValidator(_address)]
-
-# The keys of a CSS source's `selectors` table (see monitor/collect/css.py).
-SELECTOR_KEYS = ("comment", "author", "text", "date", "id", "parent", "url")
-
-
-def _check_selectors(selectors: dict[str, str]) -> dict[str, str]:
-    """Compile every CSS selector now, so a typo fails `config check`, not the first collection."""
-    from selectolax.lexbor import LexborHTMLParser
-
-    unknown = sorted(set(selectors) - set(SELECTOR_KEYS))
-    if unknown:
-        raise ValueError(f"unknown selector key(s) {', '.join(unknown)}; accepted: {', '.join(SELECTOR_KEYS)}")
-    probe = LexborHTMLParser("<div></div>")
-    for key, value in selectors.items():
-        css = value.split("@", 1)[0].strip()
-        if not css and not value.startswith("@"):
-            raise ValueError(f"{key}: empty selector; accepted: CSS, CSS@attribute or @attribute")
-        if css:
-            try:
-                probe.css(css)
-            except Exception:  # selectolax raises its own error types for a selector it cannot parse
-                raise ValueError(f"{key}: {css!r} is not a valid CSS selector") from None
-    return selectors
-
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, frozen=False)
@@ -355,12 +331,8 @@ class SourceConfig(_Section):
                                 description="Article URLs to watch (discovery = 'urls'; with 'auto' "
                                             "a non-empty list is used instead of the feed).")
     max_articles: int = Field(200, ge=1, le=1_000_000, description="Most articles considered per pass.")
-    disqus_forum: str = Field("", description="Disqus forum shortname (platform disqus).")
-    disqus_api_key_env: str = Field("MONITOR_DISQUS_API_KEY",
-                                    description="Env var holding the Disqus public API key.")
-    selectors: dict[str, str] = Field(default_factory=dict,
-                                      description="CSS selectors for platform css: comment, author, "
-                                                  "text, date, id, parent.")
+    # The options of platforms (Platform.options), validated at load, by platform name.
+    _options: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     @field_validator("platform")
     @classmethod
@@ -372,17 +344,52 @@ class SourceConfig(_Section):
             raise ValueError(f"unknown platform {value!r}; accepted: {', '.join(accepted)}")
         return value
 
-    @field_validator("selectors")
+    @model_validator(mode="wrap")
     @classmethod
-    def _compiled(cls, value: dict[str, str]) -> dict[str, str]:
-        return _check_selectors(value)
+    def _with_platform_options(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> SourceConfig:
+        """Keys beyond the shared ones belong to the platform: its options model validates them,
+        and their errors are reported beside the shared ones, under the same key names."""
+        if not isinstance(data, dict):
+            return handler(data)
+        own = {k: v for k, v in data.items() if k not in cls.model_fields}
+        errors: list[Any] = []
+        source: SourceConfig | None = None
+        try:
+            source = handler({k: v for k, v in data.items() if k in cls.model_fields})
+        except ValidationError as exc:
+            errors = exc.errors()
+        platform = source.platform if source is not None else data.get("platform", "auto")
+        options: dict[str, BaseModel] = {}
+        if source is not None or not any(e["loc"] == ("platform",) for e in errors):
+            options, option_errors = _platform_options(platform, own)
+            errors += option_errors
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, [_details(e) for e in errors])
+        assert source is not None
+        source._options = options
+        return source
 
-    @model_validator(mode="after")
-    def _css_needs_selectors(self) -> "SourceConfig":
-        if self.platform == "css" and not self.selectors.get("comment"):
-            raise ValueError("platform 'css' needs selectors with at least `comment`, e.g. "
-                             "selectors = { comment = 'div.comment', text = '.body' }")
-        return self
+    @property
+    def options(self) -> dict[str, BaseModel]:
+        """The platform options this source's table sets, by platform (with `auto`, those of
+        every platform whose keys it uses)."""
+        return dict(self._options)
+
+    def options_for(self, platform: str) -> BaseModel | None:
+        """The source's options for `platform` (the one it names, or the one `auto` detected);
+        the model's defaults when the table sets none; None for a platform without options."""
+        if platform not in self._options:
+            from monitor.collect.base import get_platform
+
+            model = get_platform(platform).options
+            if model is None:
+                return None
+            try:
+                self._options[platform] = model.model_validate({})
+            except ValidationError as exc:
+                raise ConfigError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()),
+                                  key=f"source {self.name}") from None
+        return self._options[platform]
 
     @model_validator(mode="after")
     def _urls_need_articles(self) -> "SourceConfig":
@@ -393,6 +400,50 @@ class SourceConfig(_Section):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"articles: {url!r} is not an http(s) URL")
         return self
+
+
+def _platform_options(platform: str, own: dict[str, Any]) -> tuple[dict[str, BaseModel], list[Any]]:
+    """Validate a source's platform keys: against the named platform's options model, or, for
+    `auto`, each key against the platform that declares it. Returns the models and the errors."""
+    from monitor.collect.base import get_platform, option_owners
+
+    if platform == "auto":
+        if not own:
+            return {}, []
+        accepts = option_owners()  # each key some platform declares → that platform
+        groups: dict[str, dict[str, Any]] = {}
+    else:
+        model = get_platform(platform).options
+        accepts = dict.fromkeys(model.model_fields if model is not None else (), platform)
+        groups = {platform: {}}  # validated even when empty: the model's defaults may not do
+    errors: list[Any] = []
+    for key, value in own.items():
+        owner = accepts.get(key) or option_owners().get(key)
+        if owner is None:
+            errors.append({"type": "extra_forbidden", "loc": (key,), "input": value, "msg": "unknown key"})
+        elif owner != platform and platform != "auto":
+            errors.append({"type": "value_error", "loc": (key,), "input": value,
+                           "msg": f"an option of platform {owner!r}, not of {platform!r}: set "
+                                  f"platform = {owner!r} or remove the key"})
+        else:
+            groups.setdefault(owner, {})[key] = value
+    options: dict[str, BaseModel] = {}
+    for name, values in groups.items():
+        declared = get_platform(name).options
+        if declared is None:
+            continue
+        try:
+            options[name] = declared.model_validate(values)
+        except ValidationError as exc:
+            errors += exc.errors()
+    return options, errors
+
+
+def _details(error: Any) -> InitErrorDetails:
+    """A reported error as pydantic takes it back, to raise the shared and platform errors together
+    (type and message kept, so `_format_errors` words them as it words the rest)."""
+    return {"type": PydanticCustomError(error["type"], error["msg"]), "loc": tuple(error["loc"]),
+            "input": error["input"]}
 
 
 class TargetConfig(_Section):

@@ -106,7 +106,8 @@ def extract(app: AppContext, source: str, platform: str, selectors: tuple[str, .
                              f"(known: {', '.join(sorted(configured)) or 'none'})")
         src = configured[source_name]
         platform = src.platform if platform == "auto" else platform
-        chosen = chosen or dict(src.selectors)
+        css = src.options.get("css")  # a css source's selectors (or an auto one's that sets them)
+        chosen = chosen or (dict(css.selectors) if css is not None else {})
     comments = extract_comments(source, platform, chosen, app=app)
     out = sys.stdout
     for comment in comments:

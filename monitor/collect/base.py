@@ -7,43 +7,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol, runtime_checkable
 
+from pydantic import BaseModel
+
 from monitor.errors import ConfigError
+from monitor.store.records import CommentRecord
 
 __all__ = [
     "ArticleState",
     "CommentFetch",
     "Collector",
+    "CommentRecord",
     "ExtractedArticle",
-    "ExtractedComment",
     "Platform",
     "all_platforms",
     "convert_each",
     "extractor_for",
     "get_platform",
     "make_collector",
+    "option_owners",
     "platform_names",
     "register",
     "unregister",
 ]
-
-
-@dataclass(frozen=True)
-class ExtractedComment:
-    """One comment as found on a page or in an API response; the author is the raw name."""
-
-    external_id: str
-    text: str
-    author: str | None = None
-    parent_id: str | None = None
-    published_at: datetime | None = None
-    url: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The `monitor extract` line: exactly these keys, dates as ISO 8601 with offset."""
-        from monitor.collect.markup import iso_or_none
-
-        return {"external_id": self.external_id, "parent_id": self.parent_id, "author": self.author,
-                "text": self.text, "published_at": iso_or_none(self.published_at), "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -72,7 +57,7 @@ class CommentFetch:
     """The comments of one article. `complete` is true only when every page of the listing was read,
     which is what allows comments missing from it to be marked deleted."""
 
-    comments: list[ExtractedComment]
+    comments: list[CommentRecord]
     complete: bool
     not_modified: bool = False
     state: ArticleState = field(default_factory=ArticleState)
@@ -98,16 +83,22 @@ class Collector(Protocol):
 class Platform:
     """One comment platform, declared once as `PLATFORM` in its own module: how to collect a
     configured source (`collector`, None for a reader of saved documents only) and how to read a
-    saved page or API response (`extract`)."""
+    saved page or API response (`extract`).
+
+    `options` is the pydantic model of the platform's own keys of a `[[source]]` table (written
+    beside the shared ones: name, url, platform …). Loading the config validates a source's keys
+    against it, and `make_collector` hands the validated instance to the collector as `options=`.
+    It should forbid extra keys, so that a misspelt option is an error."""
 
     name: str
-    extract: Callable[..., list[ExtractedComment]]
+    extract: Callable[..., list[CommentRecord]]
     collector: Callable[..., Collector] | None = None
     # Detection, asked in `order`: `recognise(doc)` says a saved document is this platform's;
     # `claim_site(front_page)` names the platform to collect a site with (or None).
     recognise: Callable[[Any], bool] | None = None
     claim_site: Callable[[Any], str | None] | None = None
     order: int = 100
+    options: type[BaseModel] | None = None
 
 
 # Platform name → (module that declares its PLATFORM, whether it collects sites). A new platform
@@ -158,7 +149,18 @@ def get_platform(name: str) -> Platform:
     return importlib.import_module(_BUILTIN[name][0]).PLATFORM
 
 
-def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list[ExtractedComment]:
+def option_owners() -> dict[str, str]:
+    """Option key → the collecting platform that declares it (imports every platform module, so
+    it is asked only when a source has keys beyond the shared ones)."""
+    owners: dict[str, str] = {}
+    for name in platform_names():
+        model = get_platform(name).options
+        for key in model.model_fields if model is not None else ():
+            owners.setdefault(key, name)
+    return owners
+
+
+def convert_each(items: Any, convert: Callable[[Any], CommentRecord]) -> list[CommentRecord]:
     """`convert` applied to each item of a JSON list. An item of an unexpected shape (a number where
     an object belongs, a list for a name) is left out rather than failing the whole listing."""
     if not isinstance(items, list):
@@ -174,15 +176,18 @@ def convert_each(items: Any, convert: Callable[[Any], ExtractedComment]) -> list
     return out
 
 
-def extractor_for(platform: str) -> Callable[..., list[ExtractedComment]]:
+def extractor_for(platform: str) -> Callable[..., list[CommentRecord]]:
     """The document extractor of a platform."""
     return get_platform(platform).extract
 
 
-def make_collector(platform: str, source: Any, client: Any, **options: Any) -> Collector:
-    """The collector for a platform, built for one configured source and an HTTP client."""
+def make_collector(platform: str, source: Any, client: Any, **runtime: Any) -> Collector:
+    """The collector for a platform, built for one configured source and an HTTP client; a
+    platform with its own options gets the source's validated ones (`SourceConfig.options_for`)."""
     found = get_platform(platform)
     if found.collector is None:
         raise ConfigError(f"platform {platform!r} reads saved documents only",
                           fix="collect with one of: auto, " + ", ".join(platform_names()))
-    return found.collector(source, client, **options)
+    if found.options is not None:
+        runtime["options"] = source.options_for(platform)
+    return found.collector(source, client, **runtime)

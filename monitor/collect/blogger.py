@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform, convert_each
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.identity import ContentIds
@@ -60,41 +60,41 @@ def _json_links(entry: dict[str, Any]) -> list[dict[str, Any]]:
     return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
 
 
-def _json_comment(entry: dict[str, Any]) -> ExtractedComment:
+def _json_comment(entry: dict[str, Any]) -> CommentRecord:
     links = _json_links(entry)
     alternate = next((l.get("href") for l in links if l.get("rel") == "alternate"), None)
     related = next((l.get("href") for l in links if l.get("rel") == "related"), None)
     authors = entry.get("author") or [{}]
     body = _t(entry.get("content")) or _t(entry.get("summary"))
-    return ExtractedComment(
+    return CommentRecord(
         external_id=_tail_id(_t(entry.get("id"))) or _t(entry.get("id")),
-        parent_id=_tail_id(related), author=_t(authors[0].get("name")) or None,
+        parent_external_id=_tail_id(related), author=_t(authors[0].get("name")) or None,
         text=fragment_text(body),
         published_at=parse_iso(_t(entry.get("published"))) or _show_comment_time(alternate),
         url=alternate)
 
 
-def extract_feed_json(data: dict[str, Any]) -> list[ExtractedComment]:
+def extract_feed_json(data: dict[str, Any]) -> list[CommentRecord]:
     """A Blogger comments feed with alt=json."""
     feed = data.get("feed")
     return convert_each(feed.get("entry") if isinstance(feed, dict) else None, _json_comment)
 
 
-def _xml_comment(entry: Any) -> ExtractedComment:
+def _xml_comment(entry: Any) -> CommentRecord:
     links = entry.findall(f"{_ATOM}link")
     alternate = next((l.get("href") for l in links if l.get("rel") == "alternate"), None)
     related = next((l.get("href") for l in links if l.get("rel") == "related"), None)
     body = entry.findtext(f"{_ATOM}content") or entry.findtext(f"{_ATOM}summary") or ""
-    return ExtractedComment(
+    return CommentRecord(
         external_id=_tail_id(entry.findtext(f"{_ATOM}id")) or (entry.findtext(f"{_ATOM}id") or ""),
-        parent_id=_tail_id(related),
+        parent_external_id=_tail_id(related),
         author=normalize_space(entry.findtext(f"{_ATOM}author/{_ATOM}name") or "") or None,
         text=fragment_text(body),
         published_at=parse_iso(entry.findtext(f"{_ATOM}published")) or _show_comment_time(alternate),
         url=alternate)
 
 
-def extract_feed_xml(root: Any) -> list[ExtractedComment]:
+def extract_feed_xml(root: Any) -> list[CommentRecord]:
     """A Blogger comments feed in Atom."""
     return [_xml_comment(e) for e in root.iter(f"{_ATOM}entry")]
 
@@ -111,7 +111,7 @@ def _removed(body: Any) -> bool:
         html_to_text(body, lambda e: has_class(e, "deleted-comment")))
 
 
-def _threaded(root: Any, base_url: str | None) -> list[ExtractedComment]:
+def _threaded(root: Any, base_url: str | None) -> list[CommentRecord]:
     nodes = [li for li in root.xpath(f"//li[{xp_class('comment')}]") if _COMMENT_ANCHOR.match(li.get("id", ""))]
     node_set = set(nodes)
     comments = []
@@ -131,8 +131,8 @@ def _threaded(root: Any, base_url: str | None) -> list[ExtractedComment]:
         date_links = own(f".//*[{xp_class('datetime')}]//a") or own(".//a[contains(@href, 'showComment')]")
         href = date_links[0].get("href") if date_links else None
         parent = next((a for a in li.iterancestors() if a in node_set), None)
-        comments.append(ExtractedComment(
-            external_id=number, parent_id=parent.get("id")[1:] if parent is not None else None,
+        comments.append(CommentRecord(
+            external_id=number, parent_external_id=parent.get("id")[1:] if parent is not None else None,
             author=_SAID.sub("", html_to_text(author_el[0])) or None if author_el else None,
             text=html_to_text(text_el[0]) if text_el else "",
             published_at=_show_comment_time(href) or (parse_date(html_to_text(date_links[0]))
@@ -141,7 +141,7 @@ def _threaded(root: Any, base_url: str | None) -> list[ExtractedComment]:
     return comments
 
 
-def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
+def _classic(root: Any, base_url: str | None) -> list[CommentRecord]:
     """The pre-2011 layout: dl#comments-block with dt (author) / dd (body) / dd (footer) triples."""
     comments = []
     for block in root.xpath("//*[@id='comments-block' or " + xp_class("comments-block") + "]"):
@@ -179,20 +179,20 @@ def _classic(root: Any, base_url: str | None) -> list[ExtractedComment]:
             continue
         href = c["href"]
         published = _show_comment_time(href) or parse_date(c["date"])
-        out.append(ExtractedComment(
+        out.append(CommentRecord(
             external_id=c["id"] or _tail_id(href) or content_id(c["author"], published, c["text"]),
-            parent_id=None, author=c["author"] or None, text=c["text"], published_at=published,
+            parent_external_id=None, author=c["author"] or None, text=c["text"], published_at=published,
             url=safe_urljoin(base_url, href)))
     return out
 
 
-def extract_html(doc: Document) -> list[ExtractedComment]:
+def extract_html(doc: Document) -> list[CommentRecord]:
     """Comments in a Blogger page: the threaded layout (li.comment id="c…") or the classic one."""
     root = doc.html
     return _threaded(root, doc.base_url) or _classic(root, doc.base_url)
 
 
-def extract(doc: Document) -> list[ExtractedComment]:
+def extract(doc: Document) -> list[CommentRecord]:
     """A Blogger comments feed (alt=json or Atom) or a Blogger page."""
     if doc.kind == "json":
         data = doc.json
@@ -253,7 +253,7 @@ class BloggerCollector:
         if not article.external_id.isdigit():
             return self._page(article, state)
         url = f"{self.site}/feeds/{article.external_id}/comments/default"
-        comments: list[ExtractedComment] = []
+        comments: list[CommentRecord] = []
         new_state = ArticleState(state.etag, state.last_modified, dict(state.extra))
         start = 1
         try:

@@ -7,37 +7,70 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform
 from monitor.collect.discovery import BaseCollector
 from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, normalize_space, page_title, parse_date, parse_iso, safe_urljoin
 from monitor.errors import ConfigError, ExtractError
 
-__all__ = ["PLATFORM", "CssCollector", "SELECTOR_KEYS", "extract", "validate_selectors"]
+__all__ = ["PLATFORM", "CssCollector", "CssOptions", "SELECTOR_KEYS", "extract", "validate_selectors"]
 
 SELECTOR_KEYS = ("comment", "author", "text", "date", "id", "parent", "url")
+_NEEDS_COMMENT = ("platform 'css' needs selectors with at least `comment`, e.g. "
+                  "selectors = { comment = 'div.comment', text = '.body' }")
 
 
-def validate_selectors(selectors: Mapping[str, str], where: str = "selectors") -> None:
-    """Fail early, naming the key, when a selector set cannot work."""
+def _compiled(selectors: dict[str, str]) -> dict[str, str]:
+    """Compile every selector now, so a typo fails `config check`, not the first collection."""
     from selectolax.lexbor import LexborHTMLParser
 
-    unknown = set(selectors) - set(SELECTOR_KEYS)
+    unknown = sorted(set(selectors) - set(SELECTOR_KEYS))
     if unknown:
-        raise ConfigError(f"unknown selector key(s): {', '.join(sorted(unknown))}", key=where,
-                          fix="accepted: " + ", ".join(SELECTOR_KEYS))
-    if not selectors.get("comment"):
-        raise ConfigError("no `comment` selector", key=where,
-                          fix='add e.g. selectors = { comment = "div.comment", text = ".body" }')
+        raise ValueError(f"unknown selector key(s) {', '.join(unknown)}; accepted: {', '.join(SELECTOR_KEYS)}")
     probe = LexborHTMLParser("<div></div>")
     for key, value in selectors.items():
         css = value.split("@", 1)[0].strip()
+        if not css and not value.startswith("@"):
+            raise ValueError(f"{key}: empty selector; accepted: CSS, CSS@attribute or @attribute")
         if css:
             try:
                 probe.css(css)
-            except Exception as exc:  # selectolax raises bare ValueError/SelectolaxError variants
-                raise ConfigError(f"invalid CSS selector {css!r} ({exc})", key=f"{where}.{key}") from None
+            except Exception:  # selectolax raises its own error types for a selector it cannot parse
+                raise ValueError(f"{key}: {css!r} is not a valid CSS selector") from None
+    return selectors
+
+
+class CssOptions(BaseModel):
+    """A css source's own key in sources.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    selectors: dict[str, str] = Field(default_factory=dict,
+                                      description="CSS selectors: comment, author, text, date, id, "
+                                                  "parent, url (`CSS`, `CSS@attribute` or `@attribute`).")
+
+    @field_validator("selectors")
+    @classmethod
+    def _valid(cls, value: dict[str, str]) -> dict[str, str]:
+        return _compiled(value)
+
+    @model_validator(mode="after")
+    def _needs_comment(self) -> CssOptions:
+        if not self.selectors.get("comment"):
+            raise ValueError(_NEEDS_COMMENT)
+        return self
+
+
+def validate_selectors(selectors: Mapping[str, str], where: str = "selectors") -> None:
+    """The same checks for selectors given on the command line (`monitor extract --selector`)."""
+    try:
+        CssOptions(selectors=dict(selectors))
+    except ValidationError as exc:
+        raise ConfigError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()),
+                          key=where) from None
 
 
 class _Page:
@@ -96,7 +129,7 @@ class _Page:
 
 
 def extract(doc: Document, selectors: Mapping[str, str] | None = None,
-            article_key: str | None = None) -> list[ExtractedComment]:
+            article_key: str | None = None) -> list[CommentRecord]:
     """Comments found by `selectors` (keys: comment, author, text, date, id, parent, url). Without
     an `id` match a comment's id comes from `article_key` (default: the page URL) and its content."""
     if not selectors:
@@ -124,8 +157,8 @@ def extract(doc: Document, selectors: Mapping[str, str] | None = None,
         url = page.value(node, selectors.get("url"))
         if url and doc.base_url:
             url = safe_urljoin(doc.base_url, url)
-        comments.append(ExtractedComment(
-            external_id=external_id, parent_id=parent_id.strip() if parent_id else None,
+        comments.append(CommentRecord(
+            external_id=external_id, parent_external_id=parent_id.strip() if parent_id else None,
             author=author, text=text or "", published_at=published, url=url or doc.base_url))
     return comments
 
@@ -135,9 +168,9 @@ class CssCollector(BaseCollector):
 
     platform = "css"
 
-    def __init__(self, source: Any, client: Any, **options: Any) -> None:
-        validate_selectors(source.selectors, f"source {source.name}: selectors")
-        super().__init__(source, client, **options)
+    def __init__(self, source: Any, client: Any, *, options: CssOptions, **runtime: Any) -> None:
+        super().__init__(source, client, **runtime)
+        self.selectors = options.selectors
 
     def fetch_comments(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
         # comments_url is the comment *feed* discovery found (wfw:commentRss); selectors read pages.
@@ -147,9 +180,9 @@ class CssCollector(BaseCollector):
         if result.not_modified:
             return CommentFetch([], complete=False, not_modified=True, state=new_state)
         doc = result.document()
-        comments = extract(doc, self.source.selectors, article_key=article.url)
+        comments = extract(doc, self.selectors, article_key=article.url)
         # No match at all may mean the markup changed: never a reason to mark comments deleted.
         return CommentFetch(comments, complete=bool(comments), state=new_state, title=page_title(doc))
 
 
-PLATFORM = Platform("css", extract=extract, collector=CssCollector)
+PLATFORM = Platform("css", extract=extract, collector=CssCollector, options=CssOptions)

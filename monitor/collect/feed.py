@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform
 from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, fragment_text, normalize_space, parse_iso
@@ -31,7 +31,7 @@ def _text(el: Any, path: str) -> str:
     return (found.text or "") if found is not None else ""
 
 
-def _rss_item(item: Any) -> ExtractedComment:
+def _rss_item(item: Any) -> CommentRecord:
     link = _text(item, "link").strip() or None
     guid = _text(item, "guid").strip() or None
     author = normalize_space(_text(item, "dc:creator") or _text(item, "author"))
@@ -39,13 +39,13 @@ def _rss_item(item: Any) -> ExtractedComment:
         match = _BY.match(normalize_space(_text(item, "title")))
         author = match.group(1) if match else ""
     body = _text(item, "content:encoded") or _text(item, "description")
-    return ExtractedComment(
-        external_id=_comment_id(link, guid) or "", parent_id=None, author=author or None,
+    return CommentRecord(
+        external_id=_comment_id(link, guid) or "", parent_external_id=None, author=author or None,
         text=fragment_text(body), published_at=parse_rfc822(_text(item, "pubDate")) or parse_iso(
             _text(item, "dc:date")), url=link)
 
 
-def _atom_entry(entry: Any) -> ExtractedComment:
+def _atom_entry(entry: Any) -> CommentRecord:
     links = entry.findall("atom:link", NS)
     href = next((l.get("href") for l in links if l.get("rel") in (None, "alternate")), None)
     reply_to = entry.find("thr:in-reply-to", NS)
@@ -60,14 +60,14 @@ def _atom_entry(entry: Any) -> ExtractedComment:
         from lxml import etree
 
         body = etree.tostring(content, encoding="unicode", method="html")
-    return ExtractedComment(
-        external_id=_comment_id(href, _text(entry, "atom:id")) or "", parent_id=parent,
+    return CommentRecord(
+        external_id=_comment_id(href, _text(entry, "atom:id")) or "", parent_external_id=parent,
         author=normalize_space(_text(entry, "atom:author/atom:name")) or None, text=fragment_text(body),
         published_at=parse_iso(_text(entry, "atom:published")) or parse_iso(_text(entry, "atom:updated")),
         url=href)
 
 
-def extract(doc: Document) -> list[ExtractedComment]:
+def extract(doc: Document) -> list[CommentRecord]:
     """Comments of an RSS 2.0 or Atom comment feed."""
     if doc.kind != "xml":
         raise ExtractError("not a feed: expected RSS or Atom XML (a post's comment feed is usually "

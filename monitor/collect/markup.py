@@ -24,7 +24,6 @@ __all__ = [
     "from_epoch_ms",
     "has_class",
     "html_to_text",
-    "iso_or_none",
     "normalize_space",
     "page_title",
     "parse_date",
@@ -394,8 +393,3 @@ def from_epoch_ms(value: str | int | None) -> datetime | None:
     if not 0 < ms < 10**14:
         return None
     return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
-
-
-def iso_or_none(value: datetime | None) -> str | None:
-    """ISO 8601 with offset, as `monitor extract` prints it."""
-    return None if value is None else value.isoformat()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor.collect.base import ExtractedComment
+from monitor.collect.base import CommentRecord
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, normalize_space, safe_urljoin
 from monitor.errors import FetchError
@@ -101,13 +101,13 @@ def _canonical(url: str) -> str:
 class PagedListing:
     """Every comment page of one article that could be read, and whether that is all of them."""
 
-    comments: list[ExtractedComment] = field(default_factory=list)
+    comments: list[CommentRecord] = field(default_factory=list)
     complete: bool = True
     pages: int = 1
 
 
 def read_all_pages(client: Any, first: Document, first_url: str,
-                   extract: Callable[[Document], list[ExtractedComment]],
+                   extract: Callable[[Document], list[CommentRecord]],
                    max_pages: int = MAX_COMMENT_PAGES) -> PagedListing:
     """The comments of `first` and of every comment page reachable from it (older and newer), each
     read once. Complete only when every page found was read and nothing is loaded by script."""

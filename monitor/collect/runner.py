@@ -139,7 +139,7 @@ def _collect_source(engine: Any, config: Any, source: Any, client: Any, context:
                     now: datetime | None, progress: Progress | None,
                     collector_options: dict[str, Any] | None) -> SourceOutcome:
     from monitor.collect.base import make_collector
-    from monitor.collect.store_bridge import (article_record, comment_records, due_articles, finish_run,
+    from monitor.collect.store_bridge import (article_record, due_articles, finish_run,
                                               live_external_ids, record_error, save_article_check,
                                               save_article_meta, start_run)
     from monitor.store.repo import Privacy, ensure_source, mark_deleted, upsert_article, upsert_comments
@@ -206,7 +206,7 @@ def _collect_source(engine: Any, config: Any, source: Any, client: Any, context:
                 if fetched.not_modified:
                     outcome.not_modified += 1
                 else:
-                    records = comment_records(fetched.comments)
+                    records = [c for c in fetched.comments if c.external_id]  # no id: cannot be kept
                     held = False
                     if fetched.complete:
                         listed = {r.external_id for r in records}

@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Any, Iterator
 
-from monitor.collect.base import ExtractedComment, Platform
+from monitor.collect.base import CommentRecord, Platform
 from monitor.collect.identity import ContentIds
 from monitor.collect.markup import Document, fragment_text, html_to_text, normalize_space, parse_date, \
     parse_iso, safe_urljoin
@@ -89,7 +89,7 @@ def _date(node: Any) -> datetime | None:
     return None
 
 
-def extract_microdata(doc: Document) -> list[ExtractedComment]:
+def extract_microdata(doc: Document) -> list[CommentRecord]:
     """Comments marked up as schema.org Comment items; a Comment inside a Comment is a reply."""
     root = doc.html
     nodes = [el for el in root.xpath(_NODES) if _is_comment(el)]
@@ -111,8 +111,8 @@ def extract_microdata(doc: Document) -> list[ExtractedComment]:
         anchor = node.get("id")
         if url is None and doc.base_url:
             url = f"{doc.base_url.split('#')[0]}#{anchor}" if anchor else doc.base_url
-        comments.append(ExtractedComment(
-            external_id=number, parent_id=ids.get(parent) if parent is not None else None,
+        comments.append(CommentRecord(
+            external_id=number, parent_external_id=ids.get(parent) if parent is not None else None,
             author=author, text=text, published_at=when, url=url))
     return comments
 
@@ -157,7 +157,7 @@ def _name(value: Any) -> str | None:
 
 
 def _jsonld_comments(items: Any, parent: str | None, base_url: str | None,
-                     out: list[ExtractedComment], seen: set[str]) -> None:
+                     out: list[CommentRecord], seen: set[str]) -> None:
     for item in _as_list(items):
         if not isinstance(item, dict):
             continue
@@ -176,14 +176,14 @@ def _jsonld_comments(items: Any, parent: str | None, base_url: str | None,
         number = _id_from(item.get("@id"), item.get("identifier"), url) or _stable_id(base_url, author, when, text)
         if number not in seen:
             seen.add(number)
-            out.append(ExtractedComment(external_id=number, parent_id=parent, author=author, text=text,
+            out.append(CommentRecord(external_id=number, parent_external_id=parent, author=author, text=text,
                                         published_at=when, url=safe_urljoin(base_url, url) or base_url))
         _jsonld_comments(item.get("comment"), number, base_url, out, seen)
 
 
-def extract_jsonld(doc: Document) -> list[ExtractedComment]:
+def extract_jsonld(doc: Document) -> list[CommentRecord]:
     """Comments listed in JSON-LD (`"comment": [{"@type": "Comment", …}]`, replies nested the same way)."""
-    out: list[ExtractedComment] = []
+    out: list[CommentRecord] = []
     seen: set[str] = set()
     for block in _blocks(doc):
         for holder in _walk(block):
@@ -202,7 +202,7 @@ def has_schema_comments(doc: Document) -> bool:
                                      if any(isinstance(c, dict) for c in _as_list(h.get("comment"))))
 
 
-def extract(doc: Document) -> list[ExtractedComment]:
+def extract(doc: Document) -> list[CommentRecord]:
     """schema.org comments of a page: microdata when present, else JSON-LD."""
     if doc.kind != "html":
         return []

@@ -1,5 +1,6 @@
 """The collector's own reads and writes: collection runs, errors, per-source health, article
-scheduling state. Comment upserts go through monitor.store.repo."""
+scheduling state. Comments need no conversion: collectors produce the store's own
+`CommentRecord`, which monitor.store.repo upserts."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from monitor.collect.base import ArticleState, ExtractedArticle, ExtractedComment
-from monitor.store.repo import ArticleRecord, CommentRecord
+from monitor.collect.base import ArticleState, ExtractedArticle
+from monitor.store.repo import ArticleRecord
 from monitor.store.schema import articles, collection_errors, collection_runs, comments, sources
 
 __all__ = [
     "DueArticle",
     "article_record",
-    "comment_records",
     "due_articles",
     "finish_run",
     "get_source_state",
@@ -41,12 +41,6 @@ class DueArticle:
 def article_record(article: ExtractedArticle) -> ArticleRecord:
     return ArticleRecord(external_id=article.external_id, url=article.url, title=article.title,
                          published_at=article.published_at)
-
-
-def comment_records(comments: list[ExtractedComment]) -> list[CommentRecord]:
-    return [CommentRecord(external_id=c.external_id, text=c.text, author=c.author,
-                          parent_external_id=c.parent_id, published_at=c.published_at, url=c.url)
-            for c in comments if c.external_id]
 
 
 def live_external_ids(conn: Connection, article_id: int) -> set[str]:

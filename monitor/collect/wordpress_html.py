@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform
 from monitor.collect.discovery import BaseCollector
 from monitor.collect.markup import Document, has_class, html_to_text, normalize_space, parse_date, \
@@ -167,7 +167,7 @@ def _permalink(thread: _Thread, node: Any, comment_id: str, base_url: str | None
     return None
 
 
-def extract_core(doc: Document) -> list[ExtractedComment]:
+def extract_core(doc: Document) -> list[CommentRecord]:
     """Comments in WordPress core markup: li/div/article with id="comment-N" (and li-comment-N,
     div-comment-N), threaded through nested lists."""
     root = doc.html
@@ -208,8 +208,8 @@ def extract_core(doc: Document) -> list[ExtractedComment]:
         if number is None:
             continue
         text = _text(thread, el)
-        comments.append(ExtractedComment(
-            external_id=number, parent_id=thread.parent_id(el), author=_author(thread, el), text=text,
+        comments.append(CommentRecord(
+            external_id=number, parent_external_id=thread.parent_id(el), author=_author(thread, el), text=text,
             published_at=_date(thread, el), url=_permalink(thread, el, number, doc.base_url)))
     return comments
 
@@ -219,7 +219,7 @@ def is_wpdiscuz(doc: Document) -> bool:
         doc.html.xpath(f"//*[{xp_class('wpd-comment')} or {xp_class('wc-comment')}]"))
 
 
-def extract_wpdiscuz(doc: Document) -> list[ExtractedComment]:
+def extract_wpdiscuz(doc: Document) -> list[CommentRecord]:
     """Comments in wpDiscuz markup: div.wpd-comment id="wpd-comm-ID_PARENT", replies nested inside
     their parent; also the older wc-comment markup of wpDiscuz 5."""
     root = doc.html
@@ -247,13 +247,13 @@ def extract_wpdiscuz(doc: Document) -> list[ExtractedComment]:
         text = html_to_text(text_el, thread.skip_nested(el)) if text_el is not None else ""
         links = thread.own(el, ".//*[@data-wpd-clipboard]/@data-wpd-clipboard")
         url = links[0] if links else (f"{doc.base_url.split('#')[0]}#comment-{number}" if doc.base_url else None)
-        comments.append(ExtractedComment(
-            external_id=number, parent_id=parents[number] or thread.parent_id(el), author=author or None,
+        comments.append(CommentRecord(
+            external_id=number, parent_external_id=parents[number] or thread.parent_id(el), author=author or None,
             text=text, published_at=published, url=url))
     return comments
 
 
-def extract(doc: Document) -> list[ExtractedComment]:
+def extract(doc: Document) -> list[CommentRecord]:
     """wpDiscuz markup when present, else WordPress core comment markup, else schema.org comments
     (microdata / JSON-LD) for a theme whose markup is not recognised."""
     from monitor.collect.schema_org import extract as extract_schema

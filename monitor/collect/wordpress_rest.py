@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from monitor.collect.base import ArticleState, CommentFetch, ExtractedArticle, ExtractedComment, \
+from monitor.collect.base import ArticleState, CommentFetch, CommentRecord, ExtractedArticle, \
     Platform, convert_each
 from monitor.collect.http import HTTPStatusError
 from monitor.collect.markup import Document, fragment_text
@@ -21,17 +21,17 @@ _MAX_PAGES = 200  # 20,000 comments on one article is far beyond any real thread
 _CLOSED = {401, 403, 404, 410}
 
 
-def comment_from_json(item: dict[str, Any]) -> ExtractedComment:
+def comment_from_json(item: dict[str, Any]) -> CommentRecord:
     content = item.get("content")
     rendered = content.get("rendered", "") if isinstance(content, dict) else str(content or "")
     parent = item.get("parent")
-    return ExtractedComment(
-        external_id=str(item["id"]), parent_id=str(parent) if parent not in (None, 0, "0") else None,
+    return CommentRecord(
+        external_id=str(item["id"]), parent_external_id=str(parent) if parent not in (None, 0, "0") else None,
         author=(item.get("author_name") or None), text=fragment_text(rendered),
         published_at=utc_date(item, "date_gmt", "date"), url=item.get("link") or None)
 
 
-def extract(doc: Document) -> list[ExtractedComment]:
+def extract(doc: Document) -> list[CommentRecord]:
     """A saved /wp/v2/comments response (JSON list), or a WordPress page (core markup / wpDiscuz)."""
     if doc.kind != "json":
         from monitor.collect.wordpress_html import extract as extract_html
@@ -99,7 +99,7 @@ class WordPressRestCollector:
         return WordPressHtmlCollector(self.source, self.client).fetch_comments(article, state)
 
     def _fetch_rest(self, article: ExtractedArticle, state: ArticleState) -> CommentFetch:
-        comments: list[ExtractedComment] = []
+        comments: list[CommentRecord] = []
         new_state = ArticleState(state.etag, state.last_modified, dict(state.extra))
         page = 1
         while True:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from monitor.store.records import CommentRecord
 from monitor.store.schema import (articles, collection_runs, comment_revisions, comments,
                                   next_change_seq, scores, slur_occurrences, sources, state)
 
@@ -175,18 +176,6 @@ def upsert_article(conn: Connection, source_id: int, article: ArticleRecord) -> 
 
 
 # --- comments ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CommentRecord:
-    """A comment as collected; the author is the raw name and is pseudonymised on the way in."""
-
-    external_id: str
-    text: str
-    author: str | None = None
-    parent_external_id: str | None = None
-    published_at: datetime | None = None
-    url: str | None = None
-
 
 @dataclass
 class UpsertStats:

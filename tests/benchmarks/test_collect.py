@@ -48,7 +48,7 @@ def test_extraction_of_a_comment_page(benchmark):
     html = comment_page(PAGE_COMMENTS)
     comments = benchmark(lambda: extract(Document(html, url="https://news.example/a/")))
     assert len(comments) == PAGE_COMMENTS
-    assert sum(c.parent_id is not None for c in comments) == PAGE_COMMENTS // 3
+    assert sum(c.parent_external_id is not None for c in comments) == PAGE_COMMENTS // 3
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_disqus_follows_cursors_and_skips_deleted(site):
         collector = make_collector("disqus", source, c, api_base=f"{site.url}/api/3.0",
                                    environ={"MONITOR_DISQUS_API_KEY": "pub-key"})
         fetched = collector.fetch_comments(ExtractedArticle("a", f"{site.url}/a/"), ArticleState())
-    assert [(x.external_id, x.parent_id, x.text) for x in fetched.comments] == [("1", None, "one"), ("2", "1", "two")]
+    assert [(x.external_id, x.parent_external_id, x.text) for x in fetched.comments] == [("1", None, "one"), ("2", "1", "two")]
     assert fetched.complete
     first = site.hits("/api/3.0/threads/listPosts.json")[0]
     assert first.query["api_key"] == "pub-key" and first.query["thread"] == f"link:{site.url}/a/"

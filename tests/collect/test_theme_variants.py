@@ -69,7 +69,7 @@ def test_astra():
     comments = run(ASTRA)
     assert set(comments) == {"21", "22"}
     assert comments["21"].author == "Lotte" and comments["21"].text == "Sehr informativ, danke."
-    assert comments["22"].parent_id == "21"
+    assert comments["22"].parent_external_id == "21"
     assert comments["21"].published_at.isoformat() == "2022-09-01T18:00:00+02:00"
 
 
@@ -111,5 +111,5 @@ ID_ON_ARTICLE = """<ol class="comment-list">
 
 def test_id_on_the_article_inside_an_id_less_li_keeps_the_thread():
     comments = run(ID_ON_ARTICLE)
-    assert comments["41"].parent_id == "40"
+    assert comments["41"].parent_external_id == "40"
     assert comments["40"].text == "Oben." and comments["41"].author == "Olaf"

@@ -80,8 +80,8 @@ def test_collector_reads_every_post_and_released_comment_of_the_demo_blog(site, 
         assert [c.published_at for c in comments] == [
             site.published(c).replace(second=0) if minutes_only else site.published(c) for c in expected]
         ids = {c.external_id for c in comments}
-        replies = [c for c in comments if c.parent_id]
-        assert all(r.parent_id in ids for r in replies)
+        replies = [c for c in comments if c.parent_external_id]
+        assert all(r.parent_external_id in ids for r in replies)
         assert len(replies) == sum(1 for c in expected if c.parent)
 
 
