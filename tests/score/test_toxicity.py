@@ -21,19 +21,19 @@ def test_shipped_model_is_small_documented_and_loads() -> None:
     assert model.meta["cross_validation"]["metrics"]["germeval2018"]["n"] == 5009
 
 
-@pytest.mark.parametrize(("toxic", "neutral"), [
-    ("Du bist ein erbärmlicher Idiot, verschwinde hier.", "Du hast einen interessanten Punkt, danke."),
-    ("Diese Moderatorin ist eine dumme, verlogene Kuh.", "Diese Moderatorin hat gut nachgefragt."),
-    ("Shut up, you brainless clown, nobody cares.", "Good point, I had not thought of that."),
-    ("These people are filthy vermin and liars.", "These people have a different opinion than me."),
-    ("Заткнись, безмозглый клоун, всем плевать.", "Хорошее замечание, я об этом не думал."),
-    ("Эти люди — грязные твари и лжецы.", "У этих людей другое мнение, чем у меня."),
+@pytest.mark.parametrize(("lang", "toxic", "neutral"), [
+    ("de", "Du bist ein erbärmlicher Idiot, verschwinde hier.", "Du hast einen interessanten Punkt, danke."),
+    ("de", "Diese Moderatorin ist eine dumme, verlogene Kuh.", "Diese Moderatorin hat gut nachgefragt."),
+    ("en", "Shut up, you brainless clown, nobody cares.", "Good point, I had not thought of that."),
+    ("en", "These people are filthy vermin and liars.", "These people have a different opinion than me."),
+    ("ru", "Заткнись, безмозглый клоун, всем плевать.", "Хорошее замечание, я об этом не думал."),
+    ("ru", "Эти люди — грязные твари и лжецы.", "У этих людей другое мнение, чем у меня."),
 ])
-def test_toxic_comment_scores_above_its_neutral_rewrite(toxic: str, neutral: str) -> None:
+def test_toxic_comment_scores_above_its_neutral_rewrite(lang: str, toxic: str, neutral: str) -> None:
     model = load_builtin()
-    p_toxic, p_neutral = model.score_raw([toxic, neutral])
+    p_toxic, p_neutral = model.score_raw([toxic, neutral], [lang, lang])
     assert 0.0 <= p_neutral < p_toxic <= 1.0
-    assert p_toxic >= model.threshold > p_neutral
+    assert p_toxic >= model.threshold_for(lang) > p_neutral
 
 
 def test_preparation_removes_tweet_furniture_and_obfuscation() -> None:
