@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
+from monitor.score.frequency import zipf
 from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, Part, fold, lexicon_for
 from monitor.score.normalize import normalize
 from monitor.score.translit import transliterations
@@ -60,9 +61,7 @@ _WORDISH = 2.5
 
 @lru_cache(maxsize=200_000)
 def _zipf(word: str, lang: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, lang)
+    return zipf(word, lang)
 
 
 def _is_cyrillic(word: str) -> bool:
