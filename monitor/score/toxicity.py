@@ -380,13 +380,36 @@ def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale:
     return out / np.maximum(norms, 1e-9)
 
 
+@dataclass(frozen=True)
+class _Slots:
+    """One block's weights on the hashed slots training saw (sorted), `default` elsewhere.
+
+    Dense arrays would hold 2^20 float32 per block, twice per head (about 80 MB for three
+    heads); the model uses a few hundred thousand slots, so they are looked up instead.
+    """
+
+    idx: np.ndarray  # sorted slot numbers
+    values: np.ndarray  # as stored (float16), widened to float32 when read
+    default: np.float32
+
+    def take(self, slots: np.ndarray) -> np.ndarray:
+        """The float32 weight of each slot in `slots`."""
+        out = np.full(len(slots), self.default, dtype=np.float32)
+        if not len(self.idx):
+            return out
+        pos = np.minimum(np.searchsorted(self.idx, slots), len(self.idx) - 1)
+        hit = self.idx[pos] == slots
+        out[hit] = self.values[pos[hit]].astype(np.float32)
+        return out
+
+
 @dataclass
 class _Head:
     """One linear model: per-block IDF and coefficients over the hashed slots, the lexicon and
     semantic weights, and its Platt calibration."""
 
-    idf: dict[str, np.ndarray]
-    coef: dict[str, np.ndarray]
+    idf: dict[str, _Slots]
+    coef: dict[str, _Slots]
     lexicon_coef: np.ndarray
     lex_bias: float
     sem_coef: np.ndarray
@@ -433,11 +456,10 @@ class BuiltinToxicity:
     def _load_head(self, z: Any, prefix: str, calib: tuple[float, float]) -> _Head:
         blocks = self.spec.blocks()
         return _Head(
-            idf={b: self._dense(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
-                                z[f"{prefix}{b}_idf_default"], self.spec.width(b))
-                 for b in blocks},
-            coef={b: self._dense(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_coef"], 0.0,
-                                 self.spec.width(b)) for b in blocks},
+            idf={b: self._slots(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
+                                z[f"{prefix}{b}_idf_default"]) for b in blocks},
+            coef={b: self._slots(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_coef"], 0.0)
+                  for b in blocks},
             lexicon_coef=(z[f"{prefix}lexicon_coef"].astype(np.float32) if self.spec.lexicon
                           else np.zeros(0, dtype=np.float32)),
             lex_bias=float(z[f"{prefix}lex_bias"]),
@@ -446,10 +468,13 @@ class BuiltinToxicity:
             calib=calib)
 
     @staticmethod
-    def _dense(idx: np.ndarray, values: np.ndarray, default: Any, size: int) -> np.ndarray:
-        out = np.full(size, float(default), dtype=np.float32)
-        out[idx] = values.astype(np.float32)
-        return out
+    def _slots(idx: np.ndarray, values: np.ndarray, default: Any) -> _Slots:
+        order = np.argsort(idx, kind="stable")
+        idx = np.asarray(idx)[order]
+        values = np.asarray(values)[order]
+        last = np.ones(len(idx), dtype=bool)  # a slot stored twice: the later value wins
+        last[:-1] = idx[1:] != idx[:-1]
+        return _Slots(idx[last], values[last], np.float32(float(default)))
 
     def threshold_for(self, lang: str) -> float:
         """The cut for `lang` ("de", "en", "ru" or "other")."""
@@ -469,8 +494,16 @@ class BuiltinToxicity:
     def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray) -> np.ndarray:
         lex = np.full(sem.shape[0], head.lex_bias, dtype=np.float64)
         for block in self.spec.blocks():
-            lex += np.asarray(tfidf(feats.blocks[block], head.idf[block])
-                              @ head.coef[block]).ravel()
+            # Only the slots this batch uses, renumbered in order: the same products and sums
+            # as over all 2^20 columns, without the full-width arrays.
+            counts = feats.blocks[block]
+            used, local = np.unique(counts.indices, return_inverse=True)
+            if not len(used):
+                continue  # no n-gram in any of these texts: adds nothing
+            narrow = type(counts)((counts.data, local.reshape(-1), counts.indptr),
+                                  shape=(counts.shape[0], len(used)))
+            lex += np.asarray(tfidf(narrow, head.idf[block].take(used))
+                              @ head.coef[block].take(used)).ravel()
         if head.lexicon_coef.size:
             lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ head.lexicon_coef
         return lex + self._semantic_weight * (sem @ head.sem_coef + head.sem_bias)
