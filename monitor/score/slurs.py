@@ -13,7 +13,7 @@ from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
 from monitor.score.frequency import zipf
 from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, Part, fold, lexicon_for
-from monitor.score.normalize import normalize
+from monitor.score.normalize import Normalized, normalize
 from monitor.score.translit import transliterations
 
 if TYPE_CHECKING:
@@ -455,6 +455,9 @@ def _fold_same_length(text: str) -> str:
 class LexiconSlurDetector:
     """The SlurDetector: lexicon look-up (unless switched off), then discovery, per word."""
 
+    # Tells the pipeline to pass `normalized=` where it already has `normalize(text)`.
+    reads_normalized = True
+
     def __init__(self, lexicon: Lexicon, use_lexicon: bool = True) -> None:
         self.lexicon = lexicon
         self.use_lexicon = use_lexicon
@@ -470,9 +473,10 @@ class LexiconSlurDetector:
         self.version = f"slurs-{VERSION}-{digest[:8]}" + ("" if use_lexicon else "-nolex")
         self._cache: dict[str, _Found | None] = {}
 
-    def find(self, text: str, lang: str) -> list[SlurHit]:
-        """Slurs in `text` with offsets into it; `lang` is informational (comments mix)."""
-        norm = normalize(text)
+    def find(self, text: str, lang: str, normalized: Normalized | None = None) -> list[SlurHit]:
+        """Slurs in `text` with offsets into it; `lang` is informational (comments mix).
+        `normalized` is `normalize(text)` when the caller has it already."""
+        norm = normalized if normalized is not None else normalize(text)
         hits: list[SlurHit] = []
         if self._index is not None and self._index.patterns:
             folded = _fold_same_length(norm.text)

@@ -382,25 +382,29 @@ def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale:
 
 @dataclass(frozen=True)
 class _Slots:
-    """One block's weights on the hashed slots training saw (sorted), `default` elsewhere.
+    """One block's IDF and coefficients on the hashed slots training saw (sorted); elsewhere
+    the default IDF and no weight.
 
     Dense arrays would hold 2^20 float32 per block, twice per head (about 80 MB for three
     heads); the model uses a few hundred thousand slots, so they are looked up instead.
     """
 
     idx: np.ndarray  # sorted slot numbers
-    values: np.ndarray  # as stored (float16), widened to float32 when read
-    default: np.float32
+    idf: np.ndarray  # as stored (float16), widened to float32 when read
+    coef: np.ndarray
+    idf_default: np.float32
 
-    def take(self, slots: np.ndarray) -> np.ndarray:
-        """The float32 weight of each slot in `slots`."""
-        out = np.full(len(slots), self.default, dtype=np.float32)
-        if not len(self.idx):
-            return out
-        pos = np.minimum(np.searchsorted(self.idx, slots), len(self.idx) - 1)
-        hit = self.idx[pos] == slots
-        out[hit] = self.values[pos[hit]].astype(np.float32)
-        return out
+    def take(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The float32 IDF and coefficient of each slot in `slots`."""
+        idf = np.full(len(slots), self.idf_default, dtype=np.float32)
+        coef = np.zeros(len(slots), dtype=np.float32)
+        if len(self.idx):
+            pos = np.minimum(np.searchsorted(self.idx, slots), len(self.idx) - 1)
+            hit = self.idx[pos] == slots
+            pos = pos[hit]
+            idf[hit] = self.idf[pos]
+            coef[hit] = self.coef[pos]
+        return idf, coef
 
 
 @dataclass
@@ -408,8 +412,7 @@ class _Head:
     """One linear model: per-block IDF and coefficients over the hashed slots, the lexicon and
     semantic weights, and its Platt calibration."""
 
-    idf: dict[str, _Slots]
-    coef: dict[str, _Slots]
+    slots: dict[str, _Slots]
     lexicon_coef: np.ndarray
     lex_bias: float
     sem_coef: np.ndarray
@@ -433,6 +436,7 @@ class BuiltinToxicity:
         # One cut per language, chosen on that language's validation data (older weights: one).
         self.thresholds = {str(k): float(v) for k, v in meta.get("thresholds", {}).items()}
         self.spec = FeatureSpec.from_json(meta["features"])
+        self._recent_vectors: dict[str, np.ndarray] = {}
         self._semantic_weight = float(meta["semantic_weight"])
         heads = meta.get("heads")
         if heads:
@@ -456,10 +460,9 @@ class BuiltinToxicity:
     def _load_head(self, z: Any, prefix: str, calib: tuple[float, float]) -> _Head:
         blocks = self.spec.blocks()
         return _Head(
-            idf={b: self._slots(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
-                                z[f"{prefix}{b}_idf_default"]) for b in blocks},
-            coef={b: self._slots(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_coef"], 0.0)
-                  for b in blocks},
+            slots={b: self._slots(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
+                                  z[f"{prefix}{b}_coef"], z[f"{prefix}{b}_idf_default"])
+                   for b in blocks},
             lexicon_coef=(z[f"{prefix}lexicon_coef"].astype(np.float32) if self.spec.lexicon
                           else np.zeros(0, dtype=np.float32)),
             lex_bias=float(z[f"{prefix}lex_bias"]),
@@ -468,13 +471,14 @@ class BuiltinToxicity:
             calib=calib)
 
     @staticmethod
-    def _slots(idx: np.ndarray, values: np.ndarray, default: Any) -> _Slots:
+    def _slots(idx: np.ndarray, idf: np.ndarray, coef: np.ndarray, default: Any) -> _Slots:
         order = np.argsort(idx, kind="stable")
         idx = np.asarray(idx)[order]
-        values = np.asarray(values)[order]
         last = np.ones(len(idx), dtype=bool)  # a slot stored twice: the later value wins
         last[:-1] = idx[1:] != idx[:-1]
-        return _Slots(idx[last], values[last], np.float32(float(default)))
+        keep = order[last]
+        return _Slots(idx[last], np.asarray(idf)[keep], np.asarray(coef)[keep],
+                      np.float32(float(default)))
 
     def threshold_for(self, lang: str) -> float:
         """The cut for `lang` ("de", "en", "ru" or "other")."""
@@ -488,8 +492,18 @@ class BuiltinToxicity:
         float32 row of averaged piece vectors (128-d) per text. Stance reads these; they depend
         only on the piece table, never on the classifier's weights."""
         prepared = [finish(strip_furniture(t)) for t in texts]
-        return static_vectors(_sentencepiece().encode(prepared), self._table, self._scale,
-                              self._rows)
+        recent = self._recent_vectors
+        missing = [t for t in prepared if t not in recent]
+        if len(missing) == len(prepared):
+            return static_vectors(_sentencepiece().encode(prepared), self._table, self._scale,
+                                  self._rows)
+        # Rows of the batch `probabilities` just read: the same vectors, computed once.
+        fresh = dict(zip(missing, static_vectors(_sentencepiece().encode(missing), self._table,
+                                                 self._scale, self._rows))) if missing else {}
+        out = np.zeros((len(prepared), self._table.shape[1]), dtype=np.float32)
+        for i, text in enumerate(prepared):
+            out[i] = recent[text] if text in recent else fresh[text]
+        return out
 
     def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray) -> np.ndarray:
         lex = np.full(sem.shape[0], head.lex_bias, dtype=np.float64)
@@ -502,8 +516,8 @@ class BuiltinToxicity:
                 continue  # no n-gram in any of these texts: adds nothing
             narrow = type(counts)((counts.data, local.reshape(-1), counts.indptr),
                                   shape=(counts.shape[0], len(used)))
-            lex += np.asarray(tfidf(narrow, head.idf[block].take(used))
-                              @ head.coef[block].take(used)).ravel()
+            idf, coef = head.slots[block].take(used)
+            lex += np.asarray(tfidf(narrow, idf) @ coef).ravel()
         if head.lexicon_coef.size:
             lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ head.lexicon_coef
         return lex + self._semantic_weight * (sem @ head.sem_coef + head.sem_bias)
@@ -513,6 +527,8 @@ class BuiltinToxicity:
         """Calibrated probabilities of prepared texts, each read by its language's head."""
         feats = featurize(prepared, self.spec)
         sem = static_vectors(feats.piece_ids, self._table, self._scale, self._rows)
+        # Kept until the next batch: stance asks for the same texts' vectors right after.
+        self._recent_vectors = dict(zip(prepared, sem))
         heads = np.array([self.head_for(lang) for lang in (langs or ["other"] * len(prepared))])
         out = np.zeros(len(prepared))
         for name, head in self._heads.items():
