@@ -57,6 +57,7 @@ _MISSPELLINGS = (("zz", "ss"), ("z", "s"), ("kkk", "k"), ("kkk", "c"), ("z", "t"
 
 _ESTABLISHED = 2.5  # zipf: a word seen about once in 3 million words or more is established
 _WORDISH = 2.5
+_UNSEEN = object()
 
 
 @lru_cache(maxsize=200_000)
@@ -472,6 +473,7 @@ class LexiconSlurDetector:
                                       morphemes)).encode()).hexdigest()
         self.version = f"slurs-{VERSION}-{digest[:8]}" + ("" if use_lexicon else "-nolex")
         self._cache: dict[str, _Found | None] = {}
+        self._by_token: dict[str, _Found | None] = {}  # the same, before folding
 
     def find(self, text: str, lang: str, normalized: Normalized | None = None) -> list[SlurHit]:
         """Slurs in `text` with offsets into it; `lang` is informational (comments mix).
@@ -493,6 +495,15 @@ class LexiconSlurDetector:
         return _without_overlaps(hits)
 
     def _classify(self, token: str) -> _Found | None:
+        known = self._by_token.get(token, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        if len(self._by_token) > 100_000:
+            self._by_token.clear()
+        found = self._by_token[token] = self._classify_token(token)
+        return found
+
+    def _classify_token(self, token: str) -> _Found | None:
         folded = fold(token)
         if folded in self._cache:
             return self._cache[folded]

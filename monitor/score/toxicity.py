@@ -505,19 +505,17 @@ class BuiltinToxicity:
             out[i] = recent[text] if text in recent else fresh[text]
         return out
 
-    def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray) -> np.ndarray:
+    def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray,
+                      slots: dict[str, np.ndarray]) -> np.ndarray:
+        """Margins of one head; `feats.blocks` have their columns renumbered to `slots` (the
+        hashed slots the batch uses, in order: the same products and sums as over all 2^20
+        columns, without full-width arrays)."""
         lex = np.full(sem.shape[0], head.lex_bias, dtype=np.float64)
         for block in self.spec.blocks():
-            # Only the slots this batch uses, renumbered in order: the same products and sums
-            # as over all 2^20 columns, without the full-width arrays.
-            counts = feats.blocks[block]
-            used, local = np.unique(counts.indices, return_inverse=True)
-            if not len(used):
+            if not len(slots[block]):
                 continue  # no n-gram in any of these texts: adds nothing
-            narrow = type(counts)((counts.data, local.reshape(-1), counts.indptr),
-                                  shape=(counts.shape[0], len(used)))
-            idf, coef = head.slots[block].take(used)
-            lex += np.asarray(tfidf(narrow, idf) @ coef).ravel()
+            idf, coef = head.slots[block].take(slots[block])
+            lex += np.asarray(tfidf(feats.blocks[block], idf) @ coef).ravel()
         if head.lexicon_coef.size:
             lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ head.lexicon_coef
         return lex + self._semantic_weight * (sem @ head.sem_coef + head.sem_bias)
@@ -530,14 +528,21 @@ class BuiltinToxicity:
         # Kept until the next batch: stance asks for the same texts' vectors right after.
         self._recent_vectors = dict(zip(prepared, sem))
         heads = np.array([self.head_for(lang) for lang in (langs or ["other"] * len(prepared))])
+        slots: dict[str, np.ndarray] = {}
+        narrow: dict[str, Any] = {}
+        for block, counts in feats.blocks.items():
+            slots[block], local = np.unique(counts.indices, return_inverse=True)
+            narrow[block] = type(counts)((counts.data, local.reshape(-1), counts.indptr),
+                                         shape=(counts.shape[0], len(slots[block])))
         out = np.zeros(len(prepared))
         for name, head in self._heads.items():
             rows = np.flatnonzero(heads == name)
             if not len(rows):
                 continue
-            part = Features({b: m[rows] for b, m in feats.blocks.items()}, feats.lexicon[rows], [])
+            part = Features({b: m[rows] for b, m in narrow.items()}, feats.lexicon[rows], [])
             a, b = head.calib
-            out[rows] = 1.0 / (1.0 + np.exp(-(a * self._head_margins(head, part, sem[rows]) + b)))
+            margins = self._head_margins(head, part, sem[rows], slots)
+            out[rows] = 1.0 / (1.0 + np.exp(-(a * margins + b)))
         return out
 
     def score(self, texts: Sequence[str], langs: Sequence[str]) -> list[ToxicityScore]:
