@@ -53,6 +53,7 @@ _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\W\d_]+")
 _SPACES = re.compile(r"\s\s+")
 _WORD_PATTERN = r"(?u)\b\w+\b"  # one-letter words count too ("du", "я")
+_WORD_TOKEN = re.compile(_WORD_PATTERN)
 
 LEXICON_KINDS = ("insult", "profanity", "dehumanising", "violence")
 # Endings a `=word` lexicon entry may carry (German and English inflection, plurals).
@@ -291,19 +292,44 @@ def char_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: in
     return out
 
 
+def word_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: int) -> Any:
+    """Hashed word n-gram counts, the same matrix as sklearn's `HashingVectorizer` (word
+    analyzer, `(?u)\\b\\w+\\b` tokens, MurmurHash3 slots, no alternate sign) without importing
+    scikit-learn in every scoring process (about 60 MB)."""
+    import mmh3
+    import scipy.sparse as sp
+
+    low, high = ngrams
+    indices: list[int] = []
+    indptr = [0]
+    for text in lowered:
+        tokens = _WORD_TOKEN.findall(text)
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        indices += [abs(mmh3.hash(g)) % width for g in grams]
+        indptr.append(len(indices))
+    out = sp.csr_matrix((np.ones(len(indices), dtype=np.float32),
+                         np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
+                        shape=(len(lowered), width))
+    out.sum_duplicates()
+    return out
+
+
 def featurize(prepared: Sequence[str], spec: FeatureSpec) -> Features:
     """Count features of already prepared texts: n-grams of the lower-cased text, encoder
     pieces of the text as written (the encoder was trained on cased text)."""
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import HashingVectorizer
 
     def hashed(analyzer: str, ngrams: tuple[int, int], width: int) -> Any:
-        if analyzer != "word" and spec.char_hashing == "numpy":
+        if analyzer == "word":
+            return word_ngram_counts(lowered, ngrams, width)
+        if spec.char_hashing == "numpy":
             return char_ngram_counts(lowered, ngrams, width, analyzer == "char_wb")
-        extra = {"token_pattern": _WORD_PATTERN} if analyzer == "word" else {}
+        from sklearn.feature_extraction.text import HashingVectorizer
         hasher = HashingVectorizer(analyzer=analyzer, ngram_range=ngrams, n_features=width,
                                    alternate_sign=False, norm=None, lowercase=False,
-                                   dtype=np.float32, **extra)
+                                   dtype=np.float32)
         return hasher.transform(lowered).tocsr()
 
     lowered = [t.lower() for t in prepared]
@@ -347,12 +373,27 @@ def lexical_matrix(feats: Features, spec: FeatureSpec, idf: dict[str, np.ndarray
 
 def tfidf(counts: Any, idf: np.ndarray) -> Any:
     """Sublinear TF times IDF, rows scaled to unit length (sklearn's TfidfTransformer, by hand)."""
-    from sklearn.preprocessing import normalize as l2
-
     out = counts.copy()
     out.data = (1.0 + np.log(out.data)).astype(np.float32)
     out = out.multiply(idf.reshape(1, -1)).tocsr()
-    return l2(out, norm="l2", copy=False)
+    return l2_rows(out)
+
+
+def l2_rows(matrix: Any) -> Any:
+    """Rows of a float32 CSR matrix scaled to unit length in place, as sklearn's `normalize`
+    does (squares summed in double precision, empty rows left alone), without importing it."""
+    data = matrix.data
+    lengths = np.diff(matrix.indptr)
+    filled = np.flatnonzero(lengths)
+    if not len(filled):
+        return matrix
+    squares = (data * data).astype(np.float64)
+    sums = np.zeros(len(lengths))
+    sums[filled] = np.add.reduceat(squares, matrix.indptr[filled])
+    norms = np.repeat(np.sqrt(sums), lengths)
+    nonzero = norms != 0.0
+    data[nonzero] = (data[nonzero].astype(np.float64) / norms[nonzero]).astype(data.dtype)
+    return matrix
 
 
 def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale: np.ndarray,
