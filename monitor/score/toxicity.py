@@ -423,28 +423,22 @@ def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale:
 
 @dataclass(frozen=True)
 class _Slots:
-    """One block's IDF and coefficients on the hashed slots training saw (sorted); elsewhere
-    the default IDF and no weight.
+    """One head's IDF and coefficients for one block, on the hashed slots any head has weights
+    for (see `BuiltinToxicity._positions`); elsewhere the default IDF and no weight.
 
     Dense arrays would hold 2^20 float32 per block, twice per head (about 80 MB for three
-    heads); the model uses a few hundred thousand slots, so they are looked up instead.
+    heads); the heads use under a million slots together, so they are looked up instead.
     """
 
-    idx: np.ndarray  # sorted slot numbers
-    idf: np.ndarray  # as stored (float16), widened to float32 when read
-    coef: np.ndarray
+    idf: np.ndarray  # float32, per known slot (this head's default where it has none)
+    coef: np.ndarray  # as stored (float16), per known slot (0 where this head has none)
     idf_default: np.float32
 
-    def take(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The float32 IDF and coefficient of each slot in `slots`."""
-        idf = np.full(len(slots), self.idf_default, dtype=np.float32)
-        coef = np.zeros(len(slots), dtype=np.float32)
-        if len(self.idx):
-            pos = np.minimum(np.searchsorted(self.idx, slots), len(self.idx) - 1)
-            hit = self.idx[pos] == slots
-            pos = pos[hit]
-            idf[hit] = self.idf[pos]
-            coef[hit] = self.coef[pos]
+    def take(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The float32 IDF and coefficient at `positions` (-1: a slot no head knows)."""
+        known = positions >= 0
+        idf = np.where(known, self.idf[positions], self.idf_default).astype(np.float32)
+        coef = np.where(known, self.coef[positions], 0).astype(np.float32)
         return idf, coef
 
 
@@ -488,7 +482,16 @@ class BuiltinToxicity:
             calibs = {"all": (float(meta["calibration"]["a"]), float(meta["calibration"]["b"]))}
         try:
             with np.load(weights, allow_pickle=False) as z:
-                self._heads = {h: self._load_head(z, f"{h}__" if heads else "", calib)
+                prefixes = {h: f"{h}__" if heads else "" for h in calibs}
+                # Per block: slot -> position among the slots any head has weights for.
+                self._positions: dict[str, np.ndarray] = {}
+                for block in self.spec.blocks():
+                    known = np.unique(np.concatenate([z[f"{p}{block}_idx"]
+                                                      for p in prefixes.values()]))
+                    position = np.full(self.spec.width(block), -1, dtype=np.int32)
+                    position[known] = np.arange(len(known), dtype=np.int32)
+                    self._positions[block] = position
+                self._heads = {h: self._load_head(z, prefixes[h], calib)
                                for h, calib in calibs.items()}
                 self._table = z["static_table"]
                 self._scale = z["static_scale"].astype(np.float32)
@@ -501,7 +504,7 @@ class BuiltinToxicity:
     def _load_head(self, z: Any, prefix: str, calib: tuple[float, float]) -> _Head:
         blocks = self.spec.blocks()
         return _Head(
-            slots={b: self._slots(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
+            slots={b: self._slots(b, z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
                                   z[f"{prefix}{b}_coef"], z[f"{prefix}{b}_idf_default"])
                    for b in blocks},
             lexicon_coef=(z[f"{prefix}lexicon_coef"].astype(np.float32) if self.spec.lexicon
@@ -511,15 +514,17 @@ class BuiltinToxicity:
             sem_bias=float(z[f"{prefix}sem_bias"]),
             calib=calib)
 
-    @staticmethod
-    def _slots(idx: np.ndarray, idf: np.ndarray, coef: np.ndarray, default: Any) -> _Slots:
-        order = np.argsort(idx, kind="stable")
-        idx = np.asarray(idx)[order]
-        last = np.ones(len(idx), dtype=bool)  # a slot stored twice: the later value wins
-        last[:-1] = idx[1:] != idx[:-1]
-        keep = order[last]
-        return _Slots(idx[last], np.asarray(idf)[keep], np.asarray(coef)[keep],
-                      np.float32(float(default)))
+    def _slots(self, block: str, idx: np.ndarray, idf: np.ndarray, coef: np.ndarray,
+               default: Any) -> _Slots:
+        position = self._positions[block]
+        size = int(position.max()) + 1
+        at = position[idx]
+        # Assigned in stored order, as the dense arrays were: a slot stored twice keeps the later.
+        idf_known = np.full(size, float(default), dtype=np.float32)
+        idf_known[at] = idf.astype(np.float32)
+        coef_known = np.zeros(size, dtype=np.result_type(coef.dtype, np.float16))
+        coef_known[at] = coef
+        return _Slots(idf_known, coef_known, np.float32(float(default)))
 
     def threshold_for(self, lang: str) -> float:
         """The cut for `lang` ("de", "en", "ru" or "other")."""
@@ -547,15 +552,14 @@ class BuiltinToxicity:
         return out
 
     def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray,
-                      slots: dict[str, np.ndarray]) -> np.ndarray:
-        """Margins of one head; `feats.blocks` have their columns renumbered to `slots` (the
-        hashed slots the batch uses, in order: the same products and sums as over all 2^20
-        columns, without full-width arrays)."""
+                      positions: dict[str, np.ndarray]) -> np.ndarray:
+        """Margins of one head; `feats.blocks` have one column per slot the batch uses, whose
+        places among the known slots are `positions`."""
         lex = np.full(sem.shape[0], head.lex_bias, dtype=np.float64)
         for block in self.spec.blocks():
-            if not len(slots[block]):
+            if not len(positions[block]):
                 continue  # no n-gram in any of these texts: adds nothing
-            idf, coef = head.slots[block].take(slots[block])
+            idf, coef = head.slots[block].take(positions[block])
             lex += np.asarray(tfidf(feats.blocks[block], idf) @ coef).ravel()
         if head.lexicon_coef.size:
             lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ head.lexicon_coef
@@ -569,12 +573,19 @@ class BuiltinToxicity:
         # Kept until the next batch: stance asks for the same texts' vectors right after.
         self._recent_vectors = dict(zip(prepared, sem))
         heads = np.array([self.head_for(lang) for lang in (langs or ["other"] * len(prepared))])
-        slots: dict[str, np.ndarray] = {}
+        positions: dict[str, np.ndarray] = {}
         narrow: dict[str, Any] = {}
         for block, counts in feats.blocks.items():
-            slots[block], local = np.unique(counts.indices, return_inverse=True)
-            narrow[block] = type(counts)((counts.data, local.reshape(-1), counts.indptr),
-                                         shape=(counts.shape[0], len(slots[block])))
+            # The slots this batch uses, renumbered in order (the same products and sums as
+            # over all 2^20 columns), and where each is among the heads' known slots.
+            used_mark = np.zeros(counts.shape[1], dtype=bool)
+            used_mark[counts.indices] = True
+            used = np.flatnonzero(used_mark)
+            renumber = np.zeros(counts.shape[1], dtype=np.int32)
+            renumber[used] = np.arange(len(used), dtype=np.int32)
+            narrow[block] = type(counts)((counts.data, renumber[counts.indices], counts.indptr),
+                                         shape=(counts.shape[0], len(used)))
+            positions[block] = self._positions[block][used]
         out = np.zeros(len(prepared))
         for name, head in self._heads.items():
             rows = np.flatnonzero(heads == name)
@@ -582,7 +593,7 @@ class BuiltinToxicity:
                 continue
             part = Features({b: m[rows] for b, m in narrow.items()}, feats.lexicon[rows], [])
             a, b = head.calib
-            margins = self._head_margins(head, part, sem[rows], slots)
+            margins = self._head_margins(head, part, sem[rows], positions)
             out[rows] = 1.0 / (1.0 + np.exp(-(a * margins + b)))
         return out
 
