@@ -287,9 +287,19 @@ def char_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: in
             rows.append(doc[:m][keep])
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    out = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(docs), width))
-    out.sum_duplicates()
-    return out
+    # Counted by sorting (row, slot) keys once: the canonical CSR matrix that building from
+    # pairs and summing duplicates gives, in less than half the time.
+    keys = r * width + c
+    keys.sort()
+    first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+    unique = keys[starts]
+    indptr = np.zeros(len(docs) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(unique // width, minlength=len(docs)), out=indptr[1:])
+    return sp.csr_matrix((counts, (unique % width).astype(np.int32), indptr),
+                         shape=(len(docs), width))
 
 
 def word_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: int) -> Any:
