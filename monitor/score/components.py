@@ -193,8 +193,17 @@ class SlurComponent:
         return "slurs on"
 
     def __call__(self, batch: Batch) -> None:
-        batch.results[self.name] = [self.detector.find(t, lang)
-                                    for t, lang in zip(batch.texts, batch.langs)]
+        if not getattr(self.detector, "reads_normalized", False):
+            batch.results[self.name] = [self.detector.find(t, lang)
+                                        for t, lang in zip(batch.texts, batch.langs)]
+            return
+        from monitor.score.toxicity import strip_furniture
+
+        # The batch's normalisation is of the text without furniture; where there was none it
+        # is exactly `normalize(text)`, which the detector would otherwise compute again.
+        batch.results[self.name] = [
+            self.detector.find(t, lang, normalized=norm if strip_furniture(t) == t else None)
+            for t, lang, norm in zip(batch.texts, batch.langs, batch.normalized)]
 
 
 class StanceComponent:

@@ -39,10 +39,18 @@ def script_counts(text: str) -> tuple[int, int, list[str], list[str]]:
 
     Returns (cyrillic letters, latin letters, cyrillic words, latin words).
     """
+    words = _WORD.findall(text)
+    if not _CYRILLIC.search(text):
+        # One script at most (the usual case): a word is Latin if it has a Latin letter.
+        lat_words = [w for w in words if w.isascii() or _LATIN.search(w)]
+        return 0, sum(map(len, lat_words)), [], lat_words
+    if not _LATIN.search(text):
+        cyr_words = [w for w in words if _CYRILLIC.search(w)]
+        return sum(map(len, cyr_words)), 0, cyr_words, []
     cyr = lat = 0
-    cyr_words: list[str] = []
-    lat_words: list[str] = []
-    for word in _WORD.findall(text):
+    cyr_words = []
+    lat_words = []
+    for word in words:
         c = len(_CYRILLIC.findall(word))
         latin = len(_LATIN.findall(word))
         # A word like "Pуtin" with one look-alike letter belongs to the script most of it uses.

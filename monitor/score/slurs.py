@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from monitor.errors import NotConfigured
 from monitor.score.base import SlurHit
+from monitor.score.frequency import zipf
 from monitor.score.lexicon import Lexicon, LexiconEntry, Morphemes, Part, fold, lexicon_for
-from monitor.score.normalize import normalize
+from monitor.score.normalize import Normalized, normalize
 from monitor.score.translit import transliterations
 
 if TYPE_CHECKING:
@@ -56,13 +57,12 @@ _MISSPELLINGS = (("zz", "ss"), ("z", "s"), ("kkk", "k"), ("kkk", "c"), ("z", "t"
 
 _ESTABLISHED = 2.5  # zipf: a word seen about once in 3 million words or more is established
 _WORDISH = 2.5
+_UNSEEN = object()
 
 
 @lru_cache(maxsize=200_000)
 def _zipf(word: str, lang: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, lang)
+    return zipf(word, lang)
 
 
 def _is_cyrillic(word: str) -> bool:
@@ -456,6 +456,9 @@ def _fold_same_length(text: str) -> str:
 class LexiconSlurDetector:
     """The SlurDetector: lexicon look-up (unless switched off), then discovery, per word."""
 
+    # Tells the pipeline to pass `normalized=` where it already has `normalize(text)`.
+    reads_normalized = True
+
     def __init__(self, lexicon: Lexicon, use_lexicon: bool = True) -> None:
         self.lexicon = lexicon
         self.use_lexicon = use_lexicon
@@ -470,10 +473,12 @@ class LexiconSlurDetector:
                                       morphemes)).encode()).hexdigest()
         self.version = f"slurs-{VERSION}-{digest[:8]}" + ("" if use_lexicon else "-nolex")
         self._cache: dict[str, _Found | None] = {}
+        self._by_token: dict[str, _Found | None] = {}  # the same, before folding
 
-    def find(self, text: str, lang: str) -> list[SlurHit]:
-        """Slurs in `text` with offsets into it; `lang` is informational (comments mix)."""
-        norm = normalize(text)
+    def find(self, text: str, lang: str, normalized: Normalized | None = None) -> list[SlurHit]:
+        """Slurs in `text` with offsets into it; `lang` is informational (comments mix).
+        `normalized` is `normalize(text)` when the caller has it already."""
+        norm = normalized if normalized is not None else normalize(text)
         hits: list[SlurHit] = []
         if self._index is not None and self._index.patterns:
             folded = _fold_same_length(norm.text)
@@ -490,6 +495,15 @@ class LexiconSlurDetector:
         return _without_overlaps(hits)
 
     def _classify(self, token: str) -> _Found | None:
+        known = self._by_token.get(token, _UNSEEN)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
+        if len(self._by_token) > 100_000:
+            self._by_token.clear()
+        found = self._by_token[token] = self._classify_token(token)
+        return found
+
+    def _classify_token(self, token: str) -> _Found | None:
         folded = fold(token)
         if folded in self._cache:
             return self._cache[folded]

@@ -53,6 +53,7 @@ _SPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"[^\W\d_]+")
 _SPACES = re.compile(r"\s\s+")
 _WORD_PATTERN = r"(?u)\b\w+\b"  # one-letter words count too ("du", "я")
+_WORD_TOKEN = re.compile(_WORD_PATTERN)
 
 LEXICON_KINDS = ("insult", "profanity", "dehumanising", "violence")
 # Endings a `=word` lexicon entry may carry (German and English inflection, plurals).
@@ -286,7 +287,41 @@ def char_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: in
             rows.append(doc[:m][keep])
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    out = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(docs), width))
+    # Counted by sorting (row, slot) keys once: the canonical CSR matrix that building from
+    # pairs and summing duplicates gives, in less than half the time.
+    keys = r * width + c
+    keys.sort()
+    first = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(keys))).astype(np.float32)
+    unique = keys[starts]
+    indptr = np.zeros(len(docs) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(unique // width, minlength=len(docs)), out=indptr[1:])
+    return sp.csr_matrix((counts, (unique % width).astype(np.int32), indptr),
+                         shape=(len(docs), width))
+
+
+def word_ngram_counts(lowered: Sequence[str], ngrams: tuple[int, int], width: int) -> Any:
+    """Hashed word n-gram counts, the same matrix as sklearn's `HashingVectorizer` (word
+    analyzer, `(?u)\\b\\w+\\b` tokens, MurmurHash3 slots, no alternate sign) without importing
+    scikit-learn in every scoring process (about 60 MB)."""
+    import mmh3
+    import scipy.sparse as sp
+
+    low, high = ngrams
+    indices: list[int] = []
+    indptr = [0]
+    for text in lowered:
+        tokens = _WORD_TOKEN.findall(text)
+        grams = list(tokens) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(tokens)) + 1):
+            grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        indices += [abs(mmh3.hash(g)) % width for g in grams]
+        indptr.append(len(indices))
+    out = sp.csr_matrix((np.ones(len(indices), dtype=np.float32),
+                         np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
+                        shape=(len(lowered), width))
     out.sum_duplicates()
     return out
 
@@ -295,15 +330,16 @@ def featurize(prepared: Sequence[str], spec: FeatureSpec) -> Features:
     """Count features of already prepared texts: n-grams of the lower-cased text, encoder
     pieces of the text as written (the encoder was trained on cased text)."""
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import HashingVectorizer
 
     def hashed(analyzer: str, ngrams: tuple[int, int], width: int) -> Any:
-        if analyzer != "word" and spec.char_hashing == "numpy":
+        if analyzer == "word":
+            return word_ngram_counts(lowered, ngrams, width)
+        if spec.char_hashing == "numpy":
             return char_ngram_counts(lowered, ngrams, width, analyzer == "char_wb")
-        extra = {"token_pattern": _WORD_PATTERN} if analyzer == "word" else {}
+        from sklearn.feature_extraction.text import HashingVectorizer
         hasher = HashingVectorizer(analyzer=analyzer, ngram_range=ngrams, n_features=width,
                                    alternate_sign=False, norm=None, lowercase=False,
-                                   dtype=np.float32, **extra)
+                                   dtype=np.float32)
         return hasher.transform(lowered).tocsr()
 
     lowered = [t.lower() for t in prepared]
@@ -347,12 +383,27 @@ def lexical_matrix(feats: Features, spec: FeatureSpec, idf: dict[str, np.ndarray
 
 def tfidf(counts: Any, idf: np.ndarray) -> Any:
     """Sublinear TF times IDF, rows scaled to unit length (sklearn's TfidfTransformer, by hand)."""
-    from sklearn.preprocessing import normalize as l2
-
     out = counts.copy()
     out.data = (1.0 + np.log(out.data)).astype(np.float32)
     out = out.multiply(idf.reshape(1, -1)).tocsr()
-    return l2(out, norm="l2", copy=False)
+    return l2_rows(out)
+
+
+def l2_rows(matrix: Any) -> Any:
+    """Rows of a float32 CSR matrix scaled to unit length in place, as sklearn's `normalize`
+    does (squares summed in double precision, empty rows left alone), without importing it."""
+    data = matrix.data
+    lengths = np.diff(matrix.indptr)
+    filled = np.flatnonzero(lengths)
+    if not len(filled):
+        return matrix
+    squares = (data * data).astype(np.float64)
+    sums = np.zeros(len(lengths))
+    sums[filled] = np.add.reduceat(squares, matrix.indptr[filled])
+    norms = np.repeat(np.sqrt(sums), lengths)
+    nonzero = norms != 0.0
+    data[nonzero] = (data[nonzero].astype(np.float64) / norms[nonzero]).astype(data.dtype)
+    return matrix
 
 
 def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale: np.ndarray,
@@ -380,13 +431,33 @@ def static_vectors(piece_ids: Sequence[Sequence[int]], table: np.ndarray, scale:
     return out / np.maximum(norms, 1e-9)
 
 
+@dataclass(frozen=True)
+class _Slots:
+    """One head's IDF and coefficients for one block, on the hashed slots any head has weights
+    for (see `BuiltinToxicity._positions`); elsewhere the default IDF and no weight.
+
+    Dense arrays would hold 2^20 float32 per block, twice per head (about 80 MB for three
+    heads); the heads use under a million slots together, so they are looked up instead.
+    """
+
+    idf: np.ndarray  # float32, per known slot (this head's default where it has none)
+    coef: np.ndarray  # as stored (float16), per known slot (0 where this head has none)
+    idf_default: np.float32
+
+    def take(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The float32 IDF and coefficient at `positions` (-1: a slot no head knows)."""
+        known = positions >= 0
+        idf = np.where(known, self.idf[positions], self.idf_default).astype(np.float32)
+        coef = np.where(known, self.coef[positions], 0).astype(np.float32)
+        return idf, coef
+
+
 @dataclass
 class _Head:
     """One linear model: per-block IDF and coefficients over the hashed slots, the lexicon and
     semantic weights, and its Platt calibration."""
 
-    idf: dict[str, np.ndarray]
-    coef: dict[str, np.ndarray]
+    slots: dict[str, _Slots]
     lexicon_coef: np.ndarray
     lex_bias: float
     sem_coef: np.ndarray
@@ -410,6 +481,7 @@ class BuiltinToxicity:
         # One cut per language, chosen on that language's validation data (older weights: one).
         self.thresholds = {str(k): float(v) for k, v in meta.get("thresholds", {}).items()}
         self.spec = FeatureSpec.from_json(meta["features"])
+        self._recent_vectors: dict[str, np.ndarray] = {}
         self._semantic_weight = float(meta["semantic_weight"])
         heads = meta.get("heads")
         if heads:
@@ -420,7 +492,16 @@ class BuiltinToxicity:
             calibs = {"all": (float(meta["calibration"]["a"]), float(meta["calibration"]["b"]))}
         try:
             with np.load(weights, allow_pickle=False) as z:
-                self._heads = {h: self._load_head(z, f"{h}__" if heads else "", calib)
+                prefixes = {h: f"{h}__" if heads else "" for h in calibs}
+                # Per block: slot -> position among the slots any head has weights for.
+                self._positions: dict[str, np.ndarray] = {}
+                for block in self.spec.blocks():
+                    known = np.unique(np.concatenate([z[f"{p}{block}_idx"]
+                                                      for p in prefixes.values()]))
+                    position = np.full(self.spec.width(block), -1, dtype=np.int32)
+                    position[known] = np.arange(len(known), dtype=np.int32)
+                    self._positions[block] = position
+                self._heads = {h: self._load_head(z, prefixes[h], calib)
                                for h, calib in calibs.items()}
                 self._table = z["static_table"]
                 self._scale = z["static_scale"].astype(np.float32)
@@ -433,11 +514,9 @@ class BuiltinToxicity:
     def _load_head(self, z: Any, prefix: str, calib: tuple[float, float]) -> _Head:
         blocks = self.spec.blocks()
         return _Head(
-            idf={b: self._dense(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
-                                z[f"{prefix}{b}_idf_default"], self.spec.width(b))
-                 for b in blocks},
-            coef={b: self._dense(z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_coef"], 0.0,
-                                 self.spec.width(b)) for b in blocks},
+            slots={b: self._slots(b, z[f"{prefix}{b}_idx"], z[f"{prefix}{b}_idf"],
+                                  z[f"{prefix}{b}_coef"], z[f"{prefix}{b}_idf_default"])
+                   for b in blocks},
             lexicon_coef=(z[f"{prefix}lexicon_coef"].astype(np.float32) if self.spec.lexicon
                           else np.zeros(0, dtype=np.float32)),
             lex_bias=float(z[f"{prefix}lex_bias"]),
@@ -445,11 +524,17 @@ class BuiltinToxicity:
             sem_bias=float(z[f"{prefix}sem_bias"]),
             calib=calib)
 
-    @staticmethod
-    def _dense(idx: np.ndarray, values: np.ndarray, default: Any, size: int) -> np.ndarray:
-        out = np.full(size, float(default), dtype=np.float32)
-        out[idx] = values.astype(np.float32)
-        return out
+    def _slots(self, block: str, idx: np.ndarray, idf: np.ndarray, coef: np.ndarray,
+               default: Any) -> _Slots:
+        position = self._positions[block]
+        size = int(position.max()) + 1
+        at = position[idx]
+        # Assigned in stored order, as the dense arrays were: a slot stored twice keeps the later.
+        idf_known = np.full(size, float(default), dtype=np.float32)
+        idf_known[at] = idf.astype(np.float32)
+        coef_known = np.zeros(size, dtype=np.result_type(coef.dtype, np.float16))
+        coef_known[at] = coef
+        return _Slots(idf_known, coef_known, np.float32(float(default)))
 
     def threshold_for(self, lang: str) -> float:
         """The cut for `lang` ("de", "en", "ru" or "other")."""
@@ -463,14 +548,29 @@ class BuiltinToxicity:
         float32 row of averaged piece vectors (128-d) per text. Stance reads these; they depend
         only on the piece table, never on the classifier's weights."""
         prepared = [finish(strip_furniture(t)) for t in texts]
-        return static_vectors(_sentencepiece().encode(prepared), self._table, self._scale,
-                              self._rows)
+        recent = self._recent_vectors
+        missing = [t for t in prepared if t not in recent]
+        if len(missing) == len(prepared):
+            return static_vectors(_sentencepiece().encode(prepared), self._table, self._scale,
+                                  self._rows)
+        # Rows of the batch `probabilities` just read: the same vectors, computed once.
+        fresh = dict(zip(missing, static_vectors(_sentencepiece().encode(missing), self._table,
+                                                 self._scale, self._rows))) if missing else {}
+        out = np.zeros((len(prepared), self._table.shape[1]), dtype=np.float32)
+        for i, text in enumerate(prepared):
+            out[i] = recent[text] if text in recent else fresh[text]
+        return out
 
-    def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray) -> np.ndarray:
+    def _head_margins(self, head: _Head, feats: Features, sem: np.ndarray,
+                      positions: dict[str, np.ndarray]) -> np.ndarray:
+        """Margins of one head; `feats.blocks` have one column per slot the batch uses, whose
+        places among the known slots are `positions`."""
         lex = np.full(sem.shape[0], head.lex_bias, dtype=np.float64)
         for block in self.spec.blocks():
-            lex += np.asarray(tfidf(feats.blocks[block], head.idf[block])
-                              @ head.coef[block]).ravel()
+            if not len(positions[block]):
+                continue  # no n-gram in any of these texts: adds nothing
+            idf, coef = head.slots[block].take(positions[block])
+            lex += np.asarray(tfidf(feats.blocks[block], idf) @ coef).ravel()
         if head.lexicon_coef.size:
             lex += lexicon_columns(feats.lexicon, self.spec.lexicon_scale) @ head.lexicon_coef
         return lex + self._semantic_weight * (sem @ head.sem_coef + head.sem_bias)
@@ -480,15 +580,31 @@ class BuiltinToxicity:
         """Calibrated probabilities of prepared texts, each read by its language's head."""
         feats = featurize(prepared, self.spec)
         sem = static_vectors(feats.piece_ids, self._table, self._scale, self._rows)
+        # Kept until the next batch: stance asks for the same texts' vectors right after.
+        self._recent_vectors = dict(zip(prepared, sem))
         heads = np.array([self.head_for(lang) for lang in (langs or ["other"] * len(prepared))])
+        positions: dict[str, np.ndarray] = {}
+        narrow: dict[str, Any] = {}
+        for block, counts in feats.blocks.items():
+            # The slots this batch uses, renumbered in order (the same products and sums as
+            # over all 2^20 columns), and where each is among the heads' known slots.
+            used_mark = np.zeros(counts.shape[1], dtype=bool)
+            used_mark[counts.indices] = True
+            used = np.flatnonzero(used_mark)
+            renumber = np.zeros(counts.shape[1], dtype=np.int32)
+            renumber[used] = np.arange(len(used), dtype=np.int32)
+            narrow[block] = type(counts)((counts.data, renumber[counts.indices], counts.indptr),
+                                         shape=(counts.shape[0], len(used)))
+            positions[block] = self._positions[block][used]
         out = np.zeros(len(prepared))
         for name, head in self._heads.items():
             rows = np.flatnonzero(heads == name)
             if not len(rows):
                 continue
-            part = Features({b: m[rows] for b, m in feats.blocks.items()}, feats.lexicon[rows], [])
+            part = Features({b: m[rows] for b, m in narrow.items()}, feats.lexicon[rows], [])
             a, b = head.calib
-            out[rows] = 1.0 / (1.0 + np.exp(-(a * self._head_margins(head, part, sem[rows]) + b)))
+            margins = self._head_margins(head, part, sem[rows], positions)
+            out[rows] = 1.0 / (1.0 + np.exp(-(a * margins + b)))
         return out
 
     def score(self, texts: Sequence[str], langs: Sequence[str]) -> list[ToxicityScore]:
