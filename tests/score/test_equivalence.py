@@ -14,7 +14,19 @@ from monitor.score.base import ScoreInput
 from monitor.score.pipeline import ScoringPipeline
 from tests.score.equivalence_texts import equivalence_texts
 
+# Recorded with the shipped weights. When the weights change on purpose (`monitor models train`),
+# first check this test passes with the old weights and the new code, then record it again:
+#   python -c "import tests.score.test_equivalence as t; t.record()"
 FIXTURE = Path(__file__).with_name("scoring_equivalence.json")
+
+
+def record() -> None:
+    """Write the fixture from the pipeline as it scores now (see above for when)."""
+    pipeline = ScoringPipeline.from_config(load_config(None, environ={}))
+    texts = equivalence_texts()
+    got = [dataclasses.asdict(r) for r in
+           pipeline.score_stream(ScoreInput(i, t) for i, t in enumerate(texts))]
+    FIXTURE.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
