@@ -230,8 +230,13 @@ def main() -> int:
     for name, per_pid in usage.items():
         for pid, (cpu, peak) in sorted(per_pid.items()):
             print(f"  {name} pid {pid}: {cpu:.1f} CPU-s, peak RSS {peak:.0f} MiB")
+    log.close()
+    lines = (folder / "daemon.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    beats = [line for line in lines if "heartbeat" in line]
+    missed = [line for line in beats if "skipped" in line or "missed" in line]
+    print(f"heartbeat: {len(missed)} skipped or missed run(s) in the log")
     print(f"log: {folder / 'daemon.log'}")
-    return 0 if shown_all else 1
+    return 0 if shown_all and not missed else 1
 
 
 if __name__ == "__main__":
