@@ -101,3 +101,27 @@ def fill_two_comments(config: Any) -> None:
         write_scores(conn, [(pending[0], CommentScore(None, "de", 0.91, True, "builtin-test",
                                                       stance={"nato": StanceResult("against", 0.8)}))])
     engine.dispose()
+
+
+# The toxic-share rule the alert and delivery tests fire, and their clock.
+TOXIC_RULE_PLAIN = """
+[[groups]]
+name = "test"
+
+[[groups.rules]]
+alert = "ToxicHigh"
+expr = "toxic_share > 0.4"
+scope = "source"
+window = "1d"
+min_comments = 3
+for = "5m"
+annotations.summary = "{{ source }}: toxic share {{ value }}"
+"""
+# The same rule with a severity label (what silences and routes match on).
+TOXIC_RULE = TOXIC_RULE_PLAIN.replace('annotations.summary', 'labels = { severity = "warning" }\nannotations.summary')
+ALERT_T0 = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
+
+
+def at(minutes: float) -> datetime:
+    """ALERT_T0 plus `minutes`."""
+    return ALERT_T0 + timedelta(minutes=minutes)

@@ -98,6 +98,7 @@ class Shared:
     use_lexicon: bool = True
     loaded: dict[str, Any] = field(default_factory=dict)
     vector_sources: dict[str, VectorFn] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # fallbacks worth a log line (not "off")
 
     def get(self, key: str, make: Callable[[], Any]) -> Any:
         """`make()` once per pipeline: two components reading one model load it once."""
@@ -231,12 +232,12 @@ class StanceComponent:
 def toxicity_factory(shared: Shared) -> ToxicityComponent:
     from monitor.score.routing import build_backends
 
-    routes, notes = shared.get("toxicity-routes", lambda: build_backends(shared.config))
-    shared.loaded.setdefault("notes", []).extend(n for n in notes
-                                                 if n not in shared.loaded.get("notes", []))
+    routes, notes = build_backends(shared.config)
+    shared.notes.extend(notes)
     builtin = next((r.backend for r in routes.values()
                     if getattr(r.backend, "name", "") == "builtin"), None)
     if builtin is not None:
+        shared.loaded["builtin"] = builtin
         shared.vector_sources.setdefault("pieces", builtin.sentence_vectors)
     return ToxicityComponent(routes)
 
@@ -250,6 +251,5 @@ def slurs_factory(shared: Shared) -> SlurComponent:
 def stance_factory(shared: Shared) -> StanceComponent:
     from monitor.score.stance import scorer_from_config
 
-    source = shared.vector_sources.get("pieces")
-    holder = getattr(source, "__self__", None)  # the built-in model, when toxicity loaded it
-    return StanceComponent(scorer_from_config(shared.config, vectors=holder))
+    # The built-in model toxicity loaded gives the piece vectors; without it stance loads its own.
+    return StanceComponent(scorer_from_config(shared.config, vectors=shared.loaded.get("builtin")))

@@ -57,7 +57,7 @@ class ScoringPipeline:
             names.insert(0, "toxicity")  # every comment gets a toxicity score
         components, notes = build_components(names, shared)
         toxicity = next(c for c in components if isinstance(c, ToxicityComponent))
-        notes = list(shared.loaded.get("notes", [])) + notes
+        notes = shared.notes + notes
         for note in notes:
             log.warning("scoring: %s", note)
         slurs = next((c.detector for c in components if isinstance(c, SlurComponent)), None)

@@ -70,8 +70,8 @@ def toxicity_rows(pipeline: Any, model_meta: dict[str, Any], root: Path | None =
         if name.endswith("(val)"):
             continue  # scored afresh above
         source = "own" if name.startswith("own-") else name
-        lang = name.split("-", 1)[1] if source == "own" else DATASETS.get(name, None) and \
-            DATASETS[name].lang or "?"
+        lang = (name.split("-", 1)[1] if source == "own"
+                else DATASETS[name].lang if name in DATASETS else "?")
         method = metrics.get("method", f"{recorded.get('folds', '?')}-fold CV") + " at training"
         shown = {k: v for k, v in metrics.items() if k != "method"}
         out.append(EvalRow("toxicity", name, method, lang, "-", shown, own=source == "own"))

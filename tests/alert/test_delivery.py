@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,25 +12,9 @@ from monitor import aggregate
 from monitor.alert import evaluate, notify
 from monitor.alert.smtp import DeliveryError, SmtpTarget, build_message
 from monitor.store.schema import outbox
+from tests.helpers import ALERT_T0 as T0, TOXIC_RULE_PLAIN, at
 
-RULE = """
-[[groups]]
-name = "test"
-
-[[groups.rules]]
-alert = "ToxicHigh"
-expr = "toxic_share > 0.4"
-scope = "source"
-window = "1d"
-min_comments = 3
-for = "5m"
-annotations.summary = "{{ source }}: toxic share {{ value }}"
-"""
-T0 = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
+RULE = TOXIC_RULE_PLAIN
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -12,28 +12,11 @@ from monitor.alert import evaluate, notify
 from monitor.alert.smtp import SmtpTarget
 from monitor.config import RouteSettings
 from monitor.store.schema import alert_states, outbox, silences
+from tests.helpers import TOXIC_RULE, at
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 
-RULE = """
-[[groups]]
-name = "test"
-
-[[groups.rules]]
-alert = "ToxicHigh"
-expr = "toxic_share > 0.4"
-scope = "source"
-window = "1d"
-min_comments = 3
-for = "5m"
-labels = { severity = "warning" }
-annotations.summary = "{{ source }}: toxic share {{ value }}"
-"""
-T0 = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
+RULE = TOXIC_RULE
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Mapping
 
@@ -19,26 +18,9 @@ from monitor.alert.receivers import RECEIVERS, build_receivers
 from monitor.config import RouteSettings
 from monitor.errors import ConfigError
 from monitor.store.schema import outbox
+from tests.helpers import TOXIC_RULE, at
 
-RULE = """
-[[groups]]
-name = "test"
-
-[[groups.rules]]
-alert = "ToxicHigh"
-expr = "toxic_share > 0.4"
-scope = "source"
-window = "1d"
-min_comments = 3
-for = "5m"
-labels = { severity = "warning" }
-annotations.summary = "{{ source }}: toxic share {{ value }}"
-"""
-T0 = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
+RULE = TOXIC_RULE
 
 
 def tick(engine, config, now):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select
 
 from monitor.collect.base import ArticleState, ExtractedArticle, make_collector
@@ -14,10 +13,8 @@ from monitor.collect.markup import Document
 from monitor.collect.paging import read_all_pages
 from monitor.collect.runner import collect_source
 from monitor.collect.wordpress_html import extract
-from monitor.config import SourceConfig, load_config
-from monitor.store.db import engine_for_url, upgrade
+from monitor.config import SourceConfig
 from monitor.store.schema import comments
-from tests.conftest import make_config_dir
 
 from .conftest import Reply
 
@@ -185,16 +182,6 @@ def test_a_304_is_trusted_only_for_a_single_page_listing(site):
         collector.fetch_comments(ExtractedArticle("a", f"{site.url}/deich/"),
                                  ArticleState(etag='"v1"', extra={"comment_pages": 3}))
     assert "if-none-match" not in site.hits("/deich/")[0].headers
-
-
-@pytest.fixture
-def env(tmp_path):
-    config = load_config(make_config_dir(tmp_path, f"sqlite:///{tmp_path / 'data' / 'monitor.db'}"),
-                         environ={"MONITOR_SECRET": "test-secret"})
-    engine = engine_for_url(config.database.url)
-    upgrade(engine)
-    yield config, engine
-    engine.dispose()
 
 
 def test_closed_rest_api_site_is_collected_from_its_pages_with_the_feed_listing_comment_feeds(site, env):

@@ -19,26 +19,9 @@ from monitor.store.repo import (ArticleRecord, CommentRecord, Privacy, ensure_so
                                 upsert_article, upsert_comments)
 from monitor.store.schema import comments, metadata, outbox
 from tests.conftest import make_config_dir
-from tests.helpers import comment_adder, run_cli
+from tests.helpers import TOXIC_RULE_PLAIN, at, comment_adder, run_cli
 
-RULE = """
-[[groups]]
-name = "test"
-
-[[groups.rules]]
-alert = "ToxicHigh"
-expr = "toxic_share > 0.4"
-scope = "source"
-window = "1d"
-min_comments = 3
-for = "5m"
-annotations.summary = "{{ source }}: toxic share {{ value }}"
-"""
-T0 = datetime(2026, 3, 1, 10, 5, tzinfo=timezone.utc)
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
+RULE = TOXIC_RULE_PLAIN
 
 
 def test_an_old_article_watched_today_keeps_its_new_comments(tmp_path: Path) -> None:
