@@ -129,6 +129,23 @@ class CollectSettings(_Section):
                                     description="Stop re-checking an article this long after publication.")
 
 
+class SecondTierSettings(_Section):
+    groups: list[Literal["stance", "toxicity"]] = Field(
+        default_factory=lambda: ["stance"],
+        description="Fine-tuned e5 checkpoints to run (monitor/score/models/second-tier-<group>.npz).")
+    weight: float = Field(0.5, ge=0, le=1, description="Share of the second tier's probabilities "
+                                                       "in the combined ones (0 = fast tier only).")
+    uncertain_below: float = Field(1.0, gt=0, le=1, description="Rescore a mentioned target only "
+                                   "when the fast tier's top stance probability is below this; "
+                                   "1.0 = every mention.")
+    toxicity_band: float = Field(0.1, ge=0, le=1, description="Rescore toxicity within this "
+                                 "distance of the language's threshold.")
+    threads: int = Field(0, ge=0, le=64, description="Torch threads per scoring process; 0 = torch's "
+                                                     "default.")
+    model_dir: Path | None = Field(None, description="Folder holding second-tier-<group>.npz; empty "
+                                   "= the shipped checkpoints; relative to data_dir.")
+
+
 class ScoringSettings(_Section):
     toxic_threshold: float | None = Field(None, ge=0, le=1, description="Toxicity at or above which a "
                                           "comment counts as toxic; empty = the model's CV-chosen default.")
@@ -157,6 +174,8 @@ class ScoringSettings(_Section):
         return value
     processes: int = Field(0, ge=0, le=64, description="Scoring processes for the daemon, `monitor "
                            "score` and `monitor worker`; 0 = one per CPU core, 1 = in the calling process.")
+    second_tier: SecondTierSettings = Field(default_factory=SecondTierSettings,
+                                            description="The \"second-tier\" component's settings.")
 
     @field_validator("routing")
     @classmethod
@@ -561,6 +580,9 @@ def load_config(path: Path | str | None = None, *, environ: dict[str, str] | Non
     for name in ("sources", "targets", "lexicon_dir", "rules_dir", "dashboards_dir"):
         setattr(p, name, _resolve(base, getattr(p, name)))
     config.scoring.detoxify_dir = _resolve(p.data_dir, config.scoring.detoxify_dir)
+    if config.scoring.second_tier.model_dir is not None:
+        config.scoring.second_tier.model_dir = _resolve(p.data_dir,
+                                                        config.scoring.second_tier.model_dir)
     if config.alerts.templates_dir is not None:
         config.alerts.templates_dir = _resolve(base, config.alerts.templates_dir)
 

@@ -33,19 +33,28 @@ def check(app: AppContext, defaults: bool) -> None:
 
 def _print_defaults() -> None:
     """Every setting as commented TOML: the output is itself a valid monitor.toml."""
+    from pydantic import BaseModel
+
     from monitor.config import Config
 
-    for section, field in Config.model_fields.items():
-        if field.exclude:
-            continue
-        model = field.annotation
-        click.echo(f"[{section}]")
-        for name, setting in model.model_fields.items():  # type: ignore[union-attr]
+    def table(heading: str, model: type[BaseModel]) -> None:
+        click.echo(f"[{heading}]")
+        nested: list[tuple[str, type[BaseModel]]] = []
+        for name, setting in model.model_fields.items():
             default = setting.get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):  # a sub-table, printed after this one's keys
+                nested.append((f"{heading}.{name}", type(default)))
+                continue
             click.echo(f"# {setting.description}")
             value = _toml_value(default)
             click.echo(f"{name} = {value}" if value is not None else f"# {name} =   (unset)")
         click.echo("")
+        for sub_heading, sub_model in nested:
+            table(sub_heading, sub_model)
+
+    for section, field in Config.model_fields.items():
+        if not field.exclude:
+            table(section, field.annotation)  # type: ignore[arg-type]
 
 
 def _toml_value(value: object) -> str | None:

@@ -25,8 +25,14 @@ _DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_LABELLED_DAT
 @models.command()
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=_DATA_HELP)
-@click.option("--only", type=click.Choice(["toxicity", "stance"]), default=None,
+@click.option("--only", type=click.Choice(["toxicity", "stance", "second-tier"]), default=None,
               help="Train one model only (default: every model).")
+@click.option("--second-tier", "tiers", type=click.Choice(["stance", "toxicity"]), multiple=True,
+              help="Second-tier checkpoints to fine-tune (repeatable; default: stance). Each "
+                   "fine-tunes the top e5 layers on the CPU: about ten minutes for stance on "
+                   "two cores, far longer for toxicity.")
+@click.option("--epochs", type=click.IntRange(min=1, max=50), default=4, show_default=True,
+              help="Second tier: passes over the training rows.")
 @click.option("--stated-licence-only", is_flag=True,
               help="Leave out the sets whose publisher states no licence (the card says so).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -39,8 +45,9 @@ _DATA_HELP = ("Folder of the labelled public sets (default: MONITOR_LABELLED_DAT
               help="Add the reviewers' toxicity and stance verdicts from the configured database "
                    "(`monitor review`), each weighing 3 public rows.")
 @pass_app
-def train(app: AppContext, data: Path | None, only: str | None, stated_licence_only: bool,
-          out: Path | None, folds: int, seed: int, verdicts: bool) -> None:
+def train(app: AppContext, data: Path | None, only: str | None, tiers: tuple[str, ...],
+          epochs: int, stated_licence_only: bool, out: Path | None, folds: int, seed: int,
+          verdicts: bool) -> None:
     """Train the built-in models on the public sets, our own data and reviewers' verdicts
     (several minutes per model).
 
@@ -84,6 +91,18 @@ def train(app: AppContext, data: Path | None, only: str | None, stated_licence_o
                          extra=[e for e in reviewed if e.task.startswith("stance:")])
         except InputError as exc:
             raise click.BadParameter(str(exc), param_hint="--data") from exc
+    if only in (None, "second-tier"):
+        from monitor.score.second_tier import default_checkpoint
+        from monitor.training.second_tier import train_second_tier
+
+        for group in tiers or ("stance",):
+            say(f"second tier {group}: fine-tuning")
+            output = (out / default_checkpoint(group).name) if out else default_checkpoint(group)
+            try:
+                train_second_tier(group, data, output=output, epochs=epochs,
+                                  stated_licence_only=stated_licence_only, log=say)
+            except (InputError, ValueError) as exc:
+                raise click.BadParameter(str(exc), param_hint="--data") from exc
 
 
 def _verdict_examples(app: AppContext, say: Any) -> list[Any]:
@@ -132,15 +151,20 @@ def _verdict_examples(app: AppContext, say: Any) -> list[Any]:
               help="Score at most this many rows of each set (a fast check, not the figure).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of tables.")
 @click.option("--markdown", is_flag=True, help="Print the Markdown table the model cards carry.")
+@click.option("--second-tier", "second_tier", is_flag=True,
+              help="Score with the second tier added to the configured pipeline (as "
+                   "`scoring.pipeline = [..., \"second-tier\"]` would).")
 @pass_app
 def evaluate(app: AppContext, data: Path | None, tasks: tuple[str, ...], quick: int | None,
-             as_json: bool, markdown: bool) -> None:
+             as_json: bool, markdown: bool, second_tier: bool) -> None:
     """Score the labelled public sets with the installed models and print per task, set,
     language and target: macro-F1, official F1, per-class F1, ROC-AUC, share of civil text
     flagged and the confusion matrix. Figures on the project's own data are shown apart."""
     from monitor.training.evaluate import evaluate as run_eval
     from monitor.training.evaluate import render_markdown
 
+    if second_tier and "second-tier" not in app.config.scoring.pipeline:
+        app.config.scoring.pipeline = [*app.config.scoring.pipeline, "second-tier"]
     rows = run_eval(app.config, data, quick, tasks or ("toxicity", "stance"),
                     progress=lambda msg: click.echo(msg, err=True))
     if as_json:

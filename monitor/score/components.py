@@ -55,6 +55,9 @@ class Batch:
         self.normalized = list(normalized)
         self.langs = list(langs)
         self.results: dict[str, list[Any]] = {}
+        # What a component leaves for later ones without storing it (e.g. stance probabilities
+        # for the second tier); unlike `results`, none of it lands in a CommentScore.
+        self.handover: dict[str, Any] = {}
         self._sources = dict(vector_sources or {})
         self._cache: dict[str, dict[int, np.ndarray]] = {}
 
@@ -223,6 +226,7 @@ class StanceComponent:
         kwargs: dict[str, Any] = {}
         if getattr(self.scorer, "reads_piece_vectors", False):
             kwargs["normalized"] = batch.normalized
+            kwargs["probabilities"] = batch.handover.setdefault("stance:probabilities", {})
             if batch.has_vectors("pieces"):
                 kwargs["embeddings"] = lambda rows: batch.vectors("pieces", rows)
         batch.results[self.name] = self.scorer.score_batch(batch.texts, batch.langs, slurs,

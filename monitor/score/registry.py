@@ -14,5 +14,6 @@ COMPONENTS: dict[str, str] = {
     "toxicity": "monitor.score.components:toxicity_factory",
     "slurs": "monitor.score.components:slurs_factory",
     "stance": "monitor.score.components:stance_factory",
+    "second-tier": "monitor.score.second_tier:second_tier_factory",
 }
 DEFAULT_PIPELINE = ("toxicity", "slurs", "stance")

@@ -472,7 +472,8 @@ class TargetStanceScorer:
     def score_batch(self, texts: Sequence[str], langs: Sequence[str],
                     slurs: Sequence[Sequence[SlurHit]], *,
                     embeddings: np.ndarray | Callable[[list[int]], np.ndarray] | None = None,
-                    normalized: Sequence[Normalized] | None = None
+                    normalized: Sequence[Normalized] | None = None,
+                    probabilities: dict[tuple[int, str], np.ndarray] | None = None
                     ) -> list[dict[str, StanceResult]]:
         """One dict per text, one StanceResult per configured target.
 
@@ -480,7 +481,9 @@ class TargetStanceScorer:
         (len(texts) × 128, `BuiltinToxicity.sentence_vectors` of the normalised texts), or a
         function giving them for a list of row indices (asked only for rows that mention a
         target); `normalized` is `normalize(strip_furniture(text))` per text. Without them the
-        vectors of the texts that mention a target are computed here.
+        vectors of the texts that mention a target are computed here. A dict given as
+        `probabilities` receives (text index, target) → (favor, against, none) probabilities
+        for every target a head scored (what a second tier combines with).
         """
         for name, given in (("embeddings", embeddings), ("normalized", normalized)):
             if given is not None and not callable(given) and len(given) != len(texts):
@@ -549,6 +552,8 @@ class TargetStanceScorer:
             else:
                 probs = head.probabilities(features)
             for (i, _), p in zip(rows, probs):
+                if probabilities is not None:
+                    probabilities[(i, key)] = p
                 best = int(np.argmax(p))
                 results[i][key] = StanceResult(LABELS[best], float(p[best]))
         return results

@@ -128,6 +128,7 @@ def evaluate(config: Any, root: Path | None = None, limit: int | None = None,
 
     say = progress or (lambda _msg: None)
     pipeline = ScoringPipeline.from_config(config)
+    say(f"scoring with: {pipeline.describe()}")
     out: list[EvalRow] = []
     if "toxicity" in tasks:
         say("toxicity: scoring the validation splits")

@@ -145,3 +145,57 @@ def test_detoxify_scoring_path_side_by_side(benchmark, tmp_path: Path, variant: 
           f"over {len(texts)} comments")
     assert len(results) == len(texts)
     assert all(0.0 <= r.toxicity <= 1.0 for r in results)
+
+
+_MEASURE_TIERS = """
+import json, sys, time
+from monitor.config import load_config
+from monitor.score.base import ScoreInput
+from monitor.score.pipeline import ScoringPipeline
+texts, config_path, tiers = json.load(sys.stdin)
+config = load_config(config_path, environ={})
+if tiers:
+    config.scoring.pipeline = [*config.scoring.pipeline, "second-tier"]
+config.scoring.second_tier.threads = 2
+pipeline = ScoringPipeline.from_config(config)
+assert not tiers or any(c.name == "second-tier" for c in pipeline.components), pipeline.notes
+pipeline.score_batch([ScoreInput(0, texts[0])])
+start = time.perf_counter()
+out = list(pipeline.score_stream(ScoreInput(i, t) for i, t in enumerate(texts)))
+elapsed = time.perf_counter() - start
+print(json.dumps({"n": len(out), "per_s": len(out) / elapsed,
+                  "routed": sum("second-tier.routed" in s.attributes for s in out) / len(out),
+                  "peak_rss_mb": int(open("/proc/self/status").read()
+                                     .split("VmHWM:")[1].split()[0]) / 1024}))
+"""
+
+
+@pytest.mark.parametrize("tiers", [False, True], ids=["fast-tier", "with-second-tier"])
+def test_whole_pipeline_with_and_without_the_second_tier(benchmark, tmp_path: Path,
+                                                         tiers: bool) -> None:
+    """`monitor score`'s pipeline (toxicity, slurs, stance) on the typical mix, one process,
+    then with the shipped second-tier checkpoint added (every mentioned target routed)."""
+    from monitor.score.second_tier import default_checkpoint
+    from tests.conftest import make_config_dir
+
+    if tiers and not default_checkpoint("stance").exists():
+        pytest.skip("no shipped second-tier checkpoint")
+    texts = comments(2000 if FULL else 100, seed=3)
+    config_path = make_config_dir(tmp_path)
+    env = dict(os.environ, OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", MKL_NUM_THREADS="2")
+
+    def run() -> dict:
+        done = subprocess.run([sys.executable, "-c", _MEASURE_TIERS], text=True, env=env,
+                              input=json.dumps([texts, str(config_path), tiers]),
+                              capture_output=True, cwd=REPO, check=True, timeout=900)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    got = benchmark.pedantic(run, rounds=1, iterations=1)
+    name = "with second tier" if tiers else "fast tier only"
+    benchmark.extra_info.update({"comments": got["n"], "per_s": round(got["per_s"], 1),
+                                 "routed": round(got["routed"], 3),
+                                 "peak_rss_mb": round(got["peak_rss_mb"], 1)})
+    print(f"\nwhole pipeline, {name}: {got['per_s']:.0f} comments/s over {got['n']} comments, "
+          f"{got['routed']:.1%} routed, peak RSS {got['peak_rss_mb']:.0f} MB")
+    assert got["n"] == len(texts)
+    assert (got["routed"] > 0) == tiers

