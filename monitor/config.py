@@ -140,8 +140,8 @@ class SecondTierSettings(_Section):
                                    "1.0 = every mention.")
     toxicity_band: float = Field(0.1, ge=0, le=1, description="Rescore toxicity within this "
                                  "distance of the language's threshold.")
-    threads: int = Field(0, ge=0, le=64, description="Torch threads per scoring process; 0 = torch's "
-                                                     "default.")
+    threads: int = Field(0, ge=0, le=64, description="Torch threads per scoring process; 0 = the "
+                                                     "cores divided among the scoring processes.")
     model_dir: Path | None = Field(None, description="Folder holding second-tier-<group>.npz; empty "
                                    "= the shipped checkpoints; relative to data_dir.")
 

@@ -252,7 +252,12 @@ def second_tier_factory(shared: Any) -> SecondTierComponent:
         import torch  # noqa: F401
     except ImportError as exc:
         raise NotConfigured("second-tier", "PyTorch is not installed") from exc
-    tier = shared.get("second-tier", lambda: SecondTier(paths, threads=settings.threads or None))
+    # One scoring process per core by default: each then runs torch on its share of the cores.
+    import os
+
+    cores = os.cpu_count() or 1
+    threads = settings.threads or max(1, cores // (shared.config.scoring.processes or cores))
+    tier = shared.get("second-tier", lambda: SecondTier(paths, threads=threads))
     return SecondTierComponent(tier, weight=settings.weight,
                                uncertain_below=settings.uncertain_below,
                                toxicity_band=settings.toxicity_band)

@@ -121,8 +121,9 @@ def test_war_comments_that_never_name_russia_still_get_a_stance_toward_it(
     assert _labels(scorer, [text])[0]["russia"] == expected
 
 
-@pytest.mark.xfail(strict=True, reason="v4 reads 'soldiers have died in the SMO?' as against: "
-                   "RUW outweighs the project's own questions")
+@pytest.mark.xfail(strict=True, reason="the fast tier (v4) reads 'soldiers have died in the SMO?' "
+                   "as against: RUW outweighs our own questions; the second tier gets it right "
+                   "(tests/score/test_second_tier.py)")
 def test_an_indirect_reference_in_reported_speech_or_a_question_is_none(
         scorer: TargetStanceScorer) -> None:
     labels = _labels(scorer, ["Laut Bericht haben die Besatzer Cherson verlassen.",
@@ -272,8 +273,9 @@ def test_clear_cut_war_sentences_go_the_right_way_in_three_languages(
     assert scorer.score_batch([text], [lang], [[]])[0]["russia"].label == expected
 
 
-@pytest.mark.xfail(strict=True, reason="v4 does not yet carry support for Ukraine and sanctions "
-                   "over to against Russia outside RUW's English wording")
+@pytest.mark.xfail(strict=True, reason="the fast tier (v4) does not carry support for Ukraine and "
+                   "sanctions over to against Russia outside RUW's English wording; the second "
+                   "tier does (tests/score/test_second_tier.py)")
 @pytest.mark.parametrize(("lang", "text"), [
     ("en", "I support Ukraine and the sanctions on Russia."),
     ("de", "Ich unterstütze die Ukraine und die Sanktionen gegen Russland."),
