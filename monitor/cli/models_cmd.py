@@ -249,6 +249,7 @@ def info(app: AppContext, as_json: bool) -> None:
             "detoxify": {"dir": config.scoring.detoxify_dir,
                          "variants": bundle_status(config.scoring.detoxify_dir)},
             "routing": config.scoring.routing, "toxic_threshold": config.scoring.toxic_threshold,
+            "second_tier": _second_tier_status(config),
         }, indent=2))
         return
     try:
@@ -266,3 +267,31 @@ def info(app: AppContext, as_json: bool) -> None:
     threshold = config.scoring.toxic_threshold
     click.echo("routing: " + ", ".join(f"{k}={v}" for k, v in config.scoring.routing.items())
                + f"; toxic threshold {'model default' if threshold is None else threshold}")
+    tier = _second_tier_status(config)
+    click.echo("second tier: on" if tier["in_pipeline"] else
+               'second tier: off (add "second-tier" to scoring.pipeline)')
+    for group, state in tier["checkpoints"].items():
+        click.echo(f"  {group}: {terminal_safe(state)}")
+
+
+def _second_tier_status(config: Any) -> dict[str, Any]:
+    """Whether the pipeline runs the second tier, and each checkpoint group's state."""
+    from monitor.errors import ModelError
+    from monitor.score.second_tier import MODELS, GROUPS, Checkpoint, default_checkpoint
+
+    folder = config.scoring.second_tier.model_dir or MODELS
+    states: dict[str, str] = {}
+    for group in GROUPS:
+        path = folder / default_checkpoint(group).name
+        if not path.exists():
+            states[group] = f"not trained ({path})"
+            continue
+        try:
+            meta = Checkpoint.load(path).meta
+        except ModelError as exc:
+            states[group] = f"unreadable: {exc}"
+            continue
+        states[group] = (f"{path.name}, trained on {', '.join(meta.get('trained_on', []))}"
+                         + (" (selected in scoring.second_tier.groups)"
+                            if group in config.scoring.second_tier.groups else ""))
+    return {"in_pipeline": "second-tier" in config.scoring.pipeline, "checkpoints": states}

@@ -130,7 +130,11 @@ class E5File:
     @cached_property
     def digest(self) -> str:
         """sha256 of the file: a fine-tuned checkpoint names the base it was trained on."""
-        return hashlib.sha256(self._map.tobytes()).hexdigest()
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:  # read in chunks: the mapping stays untouched
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def raw(self, name: str) -> tuple[int, np.ndarray]:
         if name not in self.tensors:

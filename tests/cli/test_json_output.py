@@ -53,6 +53,9 @@ def test_models_info_json(capsys, config_path):
     assert 0 < info["builtin"]["threshold"] < 1
     assert set(info["detoxify"]["variants"]) >= {"original", "multilingual"}
     assert info["routing"]["de"] == "builtin"
+    tier = info["second_tier"]
+    assert tier["in_pipeline"] is False
+    assert tier["checkpoints"]["stance"].startswith("second-tier-stance.npz, trained on ruw")
 
 
 def test_rules_check_json_lists_rules_and_problems(capsys, config_path, tmp_path):

