@@ -230,7 +230,11 @@ class Tokenizer:
     def batch(self, texts: Sequence[str], max_tokens: int, prefix: str = "query: "
               ) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and attention mask, `len(texts) × L` with L ≤ max_tokens (head kept)."""
-        rows = [[self.bos, *self.pieces(prefix + t)[:max_tokens - 2], self.eos] for t in texts]
+        # Only the head is kept, so only the head is tokenised: a piece spans at most
+        # `max_chars` characters, and a hostile megabyte comment costs what a short one does.
+        keep = max_tokens * self.max_chars
+        rows = [[self.bos, *self.pieces(prefix + t[:keep])[:max_tokens - 2], self.eos]
+                for t in texts]
         width = max((len(r) for r in rows), default=2)
         ids = np.full((len(rows), width), self.pad, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=bool)

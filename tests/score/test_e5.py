@@ -61,3 +61,11 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
     cut.write_bytes(good)
     with pytest.raises(E5FormatError, match="truncated or malformed"):
         E5File(cut)
+
+
+def test_a_megabyte_comment_is_cut_to_its_head_before_tokenising(encoder: Encoder) -> None:
+    head = "Der Verein NATOD und seine Kriegstreiber. "
+    ids, mask = encoder.tokenizer.batch([head * 25_000], max_tokens=64)
+    short, _ = encoder.tokenizer.batch([head * 10], max_tokens=64)
+    assert ids.shape == (1, 64) and mask.all()
+    assert (ids[0, :40] == short[0, :40]).all()
