@@ -131,7 +131,7 @@ class CollectSettings(_Section):
 
 class SecondTierSettings(_Section):
     groups: list[Literal["stance", "toxicity"]] = Field(
-        default_factory=lambda: ["stance"],
+        default_factory=lambda: ["stance", "toxicity"],
         description="Fine-tuned e5 checkpoints to run (monitor/score/models/second-tier-<group>.npz).")
     weight: float = Field(0.5, ge=0, le=1, description="Share of the second tier's probabilities "
                                                        "in the combined ones (0 = fast tier only).")

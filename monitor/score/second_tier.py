@@ -244,10 +244,15 @@ def second_tier_factory(shared: Any) -> SecondTierComponent:
     settings = shared.config.scoring.second_tier
     folder = settings.model_dir or MODELS
     paths = [folder / default_checkpoint(g).name for g in settings.groups]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise NotConfigured("second-tier", f"no checkpoint at {', '.join(missing)} (train one "
-                                           "with `monitor models train --second-tier GROUP`)")
+    missing = [p for p in paths if not p.exists()]
+    hint = "train one with `monitor models train --only second-tier --second-tier GROUP`"
+    if len(missing) == len(paths):
+        raise NotConfigured("second-tier", f"no checkpoint at {', '.join(map(str, missing))} "
+                                           f"({hint})")
+    for path in missing:
+        shared.notes.append(f"second-tier: no {path.name} in {path.parent}, that group is off "
+                            f"({hint})")
+    paths = [p for p in paths if p.exists()]
     try:
         import torch  # noqa: F401
     except ImportError as exc:

@@ -29,7 +29,16 @@ from monitor.score.second_tier import GROUPS, Checkpoint, default_checkpoint
 from monitor.errors import InputError
 from monitor.training.data import DATASETS, Example, load
 
-__all__ = ["train_second_tier"]
+__all__ = ["render_card", "toxicity_validation_figures", "train_second_tier",
+           "validation_figures"]
+
+COMBINED = {
+    "stance": "Fast tier = the shipped stance model; combined = 0.5 · fast + 0.5 · second on "
+              "every mentioned target, as the `second-tier` component does by default.",
+    "toxicity": "Fast tier = the built-in toxicity model at its language thresholds; second tier "
+                "alone at 0.5; combined = 0.5 · fast + 0.5 · second where the fast score lies "
+                "within 0.1 of the threshold, as the `second-tier` component does by default.",
+}
 
 MAX_TOKENS = 128
 BATCH = 32
@@ -194,7 +203,8 @@ def train_second_tier(group: str, data_root: Path | None = None, *, output: Path
               "stated_licence_only": stated_licence_only})
     checkpoint.save(output)
     log(f"second tier {group}: wrote {output}")
-    figures = validation_figures(output, data_root, log) if group == "stance" else []
+    figures = (validation_figures(output, data_root, log) if group == "stance"
+               else toxicity_validation_figures(output, data_root, log))
     checkpoint.meta["validation"] = figures
     checkpoint.save(output)
     card = output.with_name(f"MODEL_CARD_second_tier_{group}.md")
@@ -252,6 +262,46 @@ def validation_figures(checkpoint: Path, data_root: Path | None,
     return out
 
 
+def toxicity_validation_figures(checkpoint: Path, data_root: Path | None,
+                                log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Macro-F1 on the toxicity sets with a validation split (OLID): the built-in model at its
+    language thresholds, the second tier alone at 0.5, and the two mixed (weight 0.5) where the
+    built-in score lies within the default band (0.1) of the threshold, as the component does."""
+    from monitor.score.second_tier import SecondTier
+    from monitor.score.toxicity import load_builtin
+    from monitor.training.metrics import classification_report
+
+    def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+        return float(classification_report(gold, predicted, ["0", "1"])["macro_f1"])
+
+    model = load_builtin()
+    tier = SecondTier([checkpoint])
+    out: list[dict[str, Any]] = []
+    for name in GROUPS["toxicity"]["sets"]:
+        try:
+            rows = [ex for ex in load(name, data_root) if ex.split == "val"]
+        except InputError:
+            continue
+        if not rows:
+            continue
+        texts = [ex.text for ex in rows]
+        gold = [str(ex.label) for ex in rows]
+        fast = np.array(model.score_raw(texts, [ex.lang for ex in rows]))
+        threshold = np.array([model.threshold_for(ex.lang) for ex in rows])
+        second = tier.predict(texts)["toxicity"][:, 1]
+        routed = np.abs(fast - threshold) < 0.1
+        mixed = np.where(routed, 0.5 * fast + 0.5 * second, fast)
+        row = {"set": name, "target": "toxicity", "n": len(rows), "own": DATASETS[name].own,
+               "routed": round(float(routed.mean()), 3),
+               "fast": round(macro_f1(gold, [str(int(v)) for v in fast >= threshold]), 3),
+               "second": round(macro_f1(gold, [str(int(v)) for v in second >= 0.5]), 3),
+               "combined": round(macro_f1(gold, [str(int(v)) for v in mixed >= threshold]), 3)}
+        log(f"second tier: {name}: fast {row['fast']}, second {row['second']}, combined "
+            f"{row['combined']} ({row['routed']:.0%} routed, n={len(rows)})")
+        out.append(row)
+    return out
+
+
 def render_card(checkpoint: Any) -> str:
     meta = checkpoint.meta
     sets = "\n".join(f"- `{n}`: {DATASETS[n].cite} — licence: {DATASETS[n].licence}"
@@ -277,9 +327,9 @@ stores only the trained layers and heads, in float16. Built by
 {meta.get('train_seconds')} s on this machine's CPU.{' Built with --stated-licence-only.' if meta.get('stated_licence_only') else ''}
 
 ## Validation (macro-F1; never trained on)
-Fast tier = the shipped stance model; combined = 0.5 · fast + 0.5 · second on every mentioned
-target, as the `second-tier` component does by default. Own data is the project's own held-out
-sentences, not evidence of quality on real comments.
+{COMBINED[checkpoint.group]} Own data is the project's own held-out
+sentences, not evidence of quality on real comments. Sets without a validation split (GermEval
+2018, 2019, 2021, RUSSE) were trained on and are not scored here.
 
 | set | target | n | fast tier | second tier alone | combined |
 |---|---|---|---|---|---|

@@ -100,7 +100,7 @@ def test_only_uncertain_mentions_are_routed_when_asked(tmp_path: Path,
 def test_a_missing_checkpoint_turns_the_tier_off_with_the_fix(tmp_path: Path) -> None:
     pipeline = _pipeline(tmp_path, tmp_path / "empty")
     note = next(n for n in pipeline.notes if n.startswith("second-tier off"))
-    assert "monitor models train --second-tier" in note
+    assert "monitor models train --only second-tier --second-tier" in note
     assert pipeline.score_batch(COMMENTS[:1])[0].stance["russia"].label in {"favor", "against",
                                                                               "none"}
 
@@ -140,3 +140,41 @@ def test_the_shipped_second_tier_reads_support_sanctions_and_reports(
     [score] = shipped.score_batch([ScoreInput(1, text, lang)])
     assert score.attributes["second-tier.routed"] == 1.0
     assert score.stance["russia"].label == expected
+
+
+def test_a_group_without_its_checkpoint_is_off_with_a_note(tmp_path: Path,
+                                                          checkpoint_dir: Path) -> None:
+    pipeline = _pipeline(tmp_path, checkpoint_dir)  # groups default to stance and toxicity
+    assert any("no second-tier-toxicity.npz" in note and "that group is off" in note
+               for note in pipeline.notes)
+    scores = pipeline.score_batch(COMMENTS)
+    assert all(not s.model.endswith("+e5") for s in scores)
+
+
+BORDERLINE = [
+    ("en", "Honestly this take is so dumb I can't even."),
+    ("en", "Politicians like him are a joke, all of them."),
+    ("de", "Was für ein unfassbarer Blödsinn, lies erst mal den Artikel."),
+    ("de", "Die Regierung lügt uns doch seit Jahren an."),
+    ("en", "Shut up already, nobody asked you."),
+    ("de", "Du hast doch keine Ahnung, Kleiner."),
+    ("en", "Thanks for the thoughtful reply, I see it differently."),
+    ("de", "Heute ist schönes Wetter in Bremen."),
+]
+
+
+def test_the_shipped_toxicity_tier_rescores_only_scores_near_the_threshold(
+        tmp_path: Path, shipped: ScoringPipeline) -> None:
+    inputs = [ScoreInput(i, text, lang) for i, (lang, text) in enumerate(BORDERLINE)]
+    fast = ScoringPipeline.from_config(load_config(make_config_dir(tmp_path),
+                                                   environ={})).score_batch(inputs)
+    tiered = shipped.score_batch(inputs)
+    from monitor.score.toxicity import load_builtin
+
+    model = load_builtin()
+    near = [abs(f.toxicity - model.threshold_for(f.lang)) < 0.1 for f in fast]
+    assert any(near) and not all(near)
+    for f, t, is_near in zip(fast, tiered, near):
+        assert t.model.endswith("+e5") == is_near
+        if not is_near:
+            assert t.toxicity == f.toxicity and t.toxic == f.toxic
