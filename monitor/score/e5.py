@@ -303,9 +303,10 @@ class Encoder:
         count = self.config.layers if layers is None else layers
         self.layers = torch.nn.ModuleList()
         for i in range(count):
-            layer = layer_class(self.config)
+            with torch.device("meta"):  # no throw-away random weights
+                layer = layer_class(self.config)
             layer.load_state_dict({k: torch.from_numpy(v)
-                                   for k, v in self.weights.layer_state(i).items()})
+                                   for k, v in self.weights.layer_state(i).items()}, assign=True)
             self.layers.append(layer)
         for module in (self.embed_norm, self.layers):
             module.eval()

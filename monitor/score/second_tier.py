@@ -121,15 +121,21 @@ class SecondTier:
             stack = torch.nn.ModuleList()
             # Layers between the shared bottom and this checkpoint's first trained layer.
             for i in range(bottom, c.first_trained):
-                layer = layer_class(base.config)
+                with torch.device("meta"):  # no throw-away random weights
+                    layer = layer_class(base.config)
                 layer.load_state_dict({k: torch.from_numpy(v)
-                                       for k, v in base.layer_state(i).items()})
+                                       for k, v in base.layer_state(i).items()}, assign=True)
                 stack.append(layer)
             for state in c.layers:
-                layer = layer_class(base.config)
-                layer.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+                with torch.device("meta"):
+                    layer = layer_class(base.config)
+                # assign: the module takes the arrays as they are, no second copy.
+                layer.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
+                                      assign=True)
                 stack.append(layer)
+            c.layers = []  # the module holds them now
             stack.eval()
+            stack.requires_grad_(False)
             self._stacks.append((c, stack))
         self.max_tokens = max(c.max_tokens for c in loaded)
         self.labels: dict[str, list[Any]] = {t: list(v) for c in loaded
@@ -137,7 +143,7 @@ class SecondTier:
         self.groups = [c.group for c in loaded]
         self._lock = threading.Lock()
 
-    def predict(self, texts: Sequence[str], batch_size: int = 32) -> dict[str, np.ndarray]:
+    def predict(self, texts: Sequence[str], batch_size: int = 16) -> dict[str, np.ndarray]:
         import torch
 
         from monitor.score.e5 import mean_pool
