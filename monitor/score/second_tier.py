@@ -143,33 +143,40 @@ class SecondTier:
         self.groups = [c.group for c in loaded]
         self._lock = threading.Lock()
 
-    def predict(self, texts: Sequence[str], batch_size: int = 16) -> dict[str, np.ndarray]:
+    def predict(self, texts: Sequence[str], batch_size: int = 16,
+                groups: Sequence[set[str]] | None = None) -> dict[str, np.ndarray]:
+        """Probabilities per task for `texts`. With `groups` (one set of group names per text),
+        a group's top layers run only on the texts that ask for it; the other rows of its
+        tasks are NaN. The frozen bottom runs once per text either way."""
         import torch
 
         from monitor.score.e5 import mean_pool
 
-        out: dict[str, list[np.ndarray]] = {t: [] for t in self.labels}
-        if not texts:
-            return {t: np.zeros((0, len(v)), np.float32) for t, v in self.labels.items()}
+        out = {t: np.full((len(texts), len(v)), np.nan, np.float32)
+               for t, v in self.labels.items()}
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self._lock, torch.inference_mode():
             for start in range(0, len(order), batch_size):
-                chunk = [texts[i] for i in order[start:start + batch_size]]
-                ids, mask = self.encoder.tokenizer.batch(chunk, self.max_tokens)
+                rows = order[start:start + batch_size]
+                ids, mask = self.encoder.tokenizer.batch([texts[i] for i in rows],
+                                                         self.max_tokens)
                 shared = self.encoder.hidden(ids, mask)
                 attn = torch.from_numpy(mask)
                 for c, stack in self._stacks:
-                    x = shared
+                    pick = [n for n, i in enumerate(rows) if groups is None or c.group in groups[i]]
+                    if not pick:
+                        continue
+                    index = torch.tensor(pick)
+                    x, m = shared[index], attn[index]
                     for layer in stack:
-                        x = layer(x, attn)
-                    pooled = mean_pool(x, attn).numpy()
+                        x = layer(x, m)
+                    pooled = mean_pool(x, m).numpy()
                     for task, (weight, bias) in c.heads.items():
                         logits = pooled @ weight.T + bias
                         logits -= logits.max(axis=1, keepdims=True)
                         p = np.exp(logits)
-                        out[task].append(p / p.sum(axis=1, keepdims=True))
-        inverse = np.argsort(order)
-        return {t: np.concatenate(v)[inverse].astype(np.float32) for t, v in out.items()}
+                        out[task][[rows[n] for n in pick]] = p / p.sum(axis=1, keepdims=True)
+        return out
 
     def probabilities(self, task: str, texts: Sequence[str]) -> Mapping[Any, np.ndarray]:
         probs = self.predict(texts)[task]
@@ -217,13 +224,16 @@ class SecondTierComponent:
         from monitor.score.base import StanceResult, ToxicityScore
 
         stance_rows, tox_rows = self._routes(batch)
-        rows = sorted(set(stance_rows) | set(tox_rows))
+        tox_set = set(tox_rows)
+        rows = sorted(set(stance_rows) | tox_set)
         self.seen += len(batch)
         self.routed += len(rows)
         batch.results[self.name] = [None] * len(batch)
         if not rows:
             return
-        predicted = self.tier.predict([batch.texts[i] for i in rows])
+        wants = [({"stance"} if i in stance_rows else set())
+                 | ({"toxicity"} if i in tox_set else set()) for i in rows]
+        predicted = self.tier.predict([batch.texts[i] for i in rows], groups=wants)
         at = {i: n for n, i in enumerate(rows)}
         w = self.weight
         fast = batch.handover.get("stance:probabilities", {})

@@ -178,3 +178,12 @@ def test_the_shipped_toxicity_tier_rescores_only_scores_near_the_threshold(
         assert t.model.endswith("+e5") == is_near
         if not is_near:
             assert t.toxicity == f.toxicity and t.toxic == f.toxic
+
+
+def test_a_group_runs_only_on_the_texts_that_ask_for_it(checkpoint_dir: Path) -> None:
+    tier = SecondTier([checkpoint_dir / "second-tier-stance.npz"])
+    texts = [c.text for c in COMMENTS]
+    every = tier.predict(texts)["stance:russia"]
+    some = tier.predict(texts, groups=[{"stance"}, set(), {"stance", "toxicity"}])["stance:russia"]
+    assert np.isnan(some[1]).all()
+    assert np.allclose(some[[0, 2]], every[[0, 2]], atol=1e-5)
