@@ -187,3 +187,18 @@ def test_a_group_runs_only_on_the_texts_that_ask_for_it(checkpoint_dir: Path) ->
     some = tier.predict(texts, groups=[{"stance"}, set(), {"stance", "toxicity"}])["stance:russia"]
     assert np.isnan(some[1]).all()
     assert np.allclose(some[[0, 2]], every[[0, 2]], atol=1e-5)
+
+
+def test_rows_held_out_for_a_measurement_are_not_trained_on(tmp_path: Path) -> None:
+    from monitor.score.second_tier import GROUPS
+    from monitor.training.data import load
+
+    german = [ex for ex in load("own-stance") if ex.split == "train" and ex.lang == "de"
+              and ex.task in GROUPS["stance"]["tasks"]]
+    result = train_second_tier("stance", data_root=tmp_path / "none", output=tmp_path / "t.npz",
+                               trained_layers=1, epochs=1, exclude=lambda ex: ex.lang != "de",
+                               log=lambda _msg: None)
+    assert result["rows"] == len(german) > 0
+    with pytest.raises(ValueError, match="no training rows"):
+        train_second_tier("stance", data_root=tmp_path / "none", output=tmp_path / "u.npz",
+                          exclude=lambda ex: True, log=lambda _msg: None)
