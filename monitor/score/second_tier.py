@@ -37,6 +37,16 @@ GROUPS: dict[str, dict[str, Any]] = {
 }
 
 
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def default_checkpoint(group: str) -> Path:
     return MODELS / f"second-tier-{group}.npz"
 
@@ -141,6 +151,9 @@ class SecondTier:
         self.labels: dict[str, list[Any]] = {t: list(v) for c in loaded
                                              for t, v in c.labels.items()}
         self.groups = [c.group for c in loaded]
+        # What a stored score names: the group and the checkpoint file's first 8 hex of sha256.
+        self.versions = {c.group: f"second-tier-{c.group}-{_file_digest(Path(p))[:8]}"
+                         for c, p in zip(loaded, checkpoints)}
         self._lock = threading.Lock()
 
     def predict(self, texts: Sequence[str], batch_size: int = 16,
@@ -178,18 +191,16 @@ class SecondTier:
                         out[task][[rows[n] for n in pick]] = p / p.sum(axis=1, keepdims=True)
         return out
 
-    def probabilities(self, task: str, texts: Sequence[str]) -> Mapping[Any, np.ndarray]:
-        probs = self.predict(texts)[task]
-        return {label: probs[:, i] for i, label in enumerate(self.labels[task])}
-
 
 class SecondTierComponent:
     """Rescores what the fast tier is unsure of and mixes the two tiers' probabilities.
 
     Routed: a target the fast stance head scored (it is mentioned) whose top probability is
     below `uncertain_below`, and a toxicity within `toxicity_band` of its language's threshold.
-    Each routed comment runs the e5 encoder once for every group; the combined probabilities are
-    `(1 - weight) · fast + weight · second`. Writes `second-tier.routed = 1` on routed comments."""
+    A routed comment runs the frozen bottom of the encoder once, and each group's top layers
+    only if it was routed to that group; the combined probabilities are
+    `(1 - weight) · fast + weight · second`. A rescored toxicity names both models
+    (`builtin-…+second-tier-toxicity-<sha8>`); `second-tier.routed = 1` marks routed comments."""
 
     name = "second-tier"
 
@@ -249,7 +260,8 @@ class SecondTierComponent:
             second = float(predicted["toxicity"][at[i], 1])
             mixed = (1 - w) * score.toxicity + w * second
             batch.results["toxicity"][i] = (
-                ToxicityScore(mixed, f"{score.model}+e5", dict(score.attributes)), threshold)
+                ToxicityScore(mixed, f"{score.model}+{self.tier.versions['toxicity']}",
+                              dict(score.attributes)), threshold)
         for i in rows:
             batch.results[self.name][i] = {"routed": 1.0}
 
