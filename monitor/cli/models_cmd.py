@@ -287,7 +287,7 @@ def _second_tier_status(config: Any) -> dict[str, Any]:
             states[group] = f"not trained ({path})"
             continue
         try:
-            meta = Checkpoint.load(path).meta
+            meta = Checkpoint.read_header(path).get("meta", {})
         except ModelError as exc:
             states[group] = f"unreadable: {exc}"
             continue

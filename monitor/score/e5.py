@@ -289,6 +289,16 @@ def build_layer_class():
     return E5Layer
 
 
+def layer_from_state(config: Config, state: dict[str, np.ndarray]):
+    """An `E5Layer` holding `state`'s arrays as its parameters (built on the meta device, so no
+    throw-away random weights, and assigned, so no second copy)."""
+    torch = _torch()
+    with torch.device("meta"):
+        layer = build_layer_class()(config)
+    layer.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, assign=True)
+    return layer
+
+
 class Encoder:
     """The e5 encoder in PyTorch: embeddings from the 4-bit file, layers as float32 modules."""
 
@@ -304,15 +314,9 @@ class Encoder:
         self.embed_norm.load_state_dict({
             "weight": torch.from_numpy(self.weights.array("emb.ln.w")),
             "bias": torch.from_numpy(self.weights.array("emb.ln.b"))})
-        layer_class = build_layer_class()
         count = self.config.layers if layers is None else layers
-        self.layers = torch.nn.ModuleList()
-        for i in range(count):
-            with torch.device("meta"):  # no throw-away random weights
-                layer = layer_class(self.config)
-            layer.load_state_dict({k: torch.from_numpy(v)
-                                   for k, v in self.weights.layer_state(i).items()}, assign=True)
-            self.layers.append(layer)
+        self.layers = torch.nn.ModuleList(
+            layer_from_state(self.config, self.weights.layer_state(i)) for i in range(count))
         for module in (self.embed_norm, self.layers):
             module.eval()
             module.requires_grad_(False)

